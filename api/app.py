@@ -1,0 +1,32 @@
+"""The app factory: one FastAPI app serving the JSON API and the web pages over one runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import docgap
+from api.deps import get_runtime
+from api.routers import answers, topics
+from docgap.runtime import Runtime
+from web import STATIC_DIR
+from web.routes import router as web_router
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="docgap",
+        version=docgap.__version__,
+        description="Suggested answers from your docs, and the recurring questions they do not answer.",
+    )
+    app.dependency_overrides[get_runtime] = lambda: runtime
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "mode": "llm" if runtime.settings.llm_enabled else "offline"}
+
+    app.include_router(answers.router)
+    app.include_router(topics.router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,28 @@
+"""`POST /v1/answers`: a suggested answer from the docs, with citations, or an honest "not covered"."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter
+
+from api.deps import RuntimeDep
+from api.schemas import AnswerRequest, AnswerResponse, TopicRef
+from retrieval.answer import answer_question
+
+router = APIRouter(prefix="/v1", tags=["answers"])
+
+
+@router.post("/answers", response_model=AnswerResponse)
+def create_answer(body: AnswerRequest, runtime: RuntimeDep) -> AnswerResponse:
+    """Answer from the documentation only (never from other accounts' questions)."""
+    a = answer_question(runtime, body.question, account=body.account, top_k=body.top_k)
+    return AnswerResponse(
+        answer=a.answer,
+        citations=[asdict(c) for c in a.citations],  # type: ignore[misc]
+        confidence=a.confidence,
+        covered=a.covered,
+        topic_id=a.topic_id,
+        topic=TopicRef(id=a.topic_id, label=a.topic_label or "") if a.topic_id else None,
+        mode=a.mode,
+    )

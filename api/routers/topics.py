@@ -1,0 +1,52 @@
+"""`/v1/topics`: the gap board as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import RuntimeDep
+from api.schemas import StatusChange, TopicDetailOut, TopicOut, TopicPage
+from clustering.topics import count_topics, list_topics, set_status, topic_detail
+from docgap.models import TOPIC_STATUSES
+
+router = APIRouter(prefix="/v1/topics", tags=["topics"])
+
+
+@router.get("", response_model=TopicPage)
+def get_topics(
+    runtime: RuntimeDep,
+    status: str | None = Query(default=None, description=f"One of {', '.join(TOPIC_STATUSES)}."),
+    gaps_only: bool = Query(default=False, description="Only topics the docs do not (fully) cover."),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> TopicPage:
+    """Active topics, biggest documentation gap first."""
+    if status is not None and status not in TOPIC_STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(TOPIC_STATUSES)}")
+    items = list_topics(runtime, status=status, gaps_only=gaps_only, limit=limit, offset=offset)
+    total = len(list_topics(runtime, status=status, gaps_only=gaps_only)) if (status or gaps_only) else count_topics(runtime)["total"]
+    return TopicPage(items=[TopicOut(**asdict(t)) for t in items], limit=limit, offset=offset, total=total)
+
+
+@router.get("/{topic_id}", response_model=TopicDetailOut)
+def get_topic(topic_id: int, runtime: RuntimeDep) -> TopicDetailOut:
+    detail = topic_detail(runtime, topic_id)
+    if detail is None:
+        raise HTTPException(404, f"no topic {topic_id}")
+    return TopicDetailOut(**asdict(detail))
+
+
+@router.post("/{topic_id}/status", response_model=TopicOut)
+def change_status(topic_id: int, body: StatusChange, runtime: RuntimeDep) -> TopicOut:
+    """A docs writer's decision (status, notes, label); it survives re-clustering."""
+    try:
+        set_status(runtime, topic_id, body.status, body.notes, body.label)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    detail = topic_detail(runtime, topic_id, question_limit=0)
+    assert detail is not None
+    return TopicOut(**asdict(detail.topic))

@@ -1,0 +1,1 @@
+"""Clustering: discovering recurring topics, keeping their identity across runs, labels and trends."""

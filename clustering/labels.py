@@ -1,0 +1,45 @@
+"""Topic labels: class-based TF-IDF keywords (each topic's words weighed against all other topics).
+
+Without an LLM the label is the top keywords, shown as such; it is honest about being keywords, not a title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+
+def class_tfidf_keywords(docs_per_topic: Sequence[Sequence[str]], top_n: int = 6) -> list[list[str]]:
+    """Top keywords per topic by c-TF-IDF (term frequency in the topic × log(1 + avg words / term frequency))."""
+    joined = [" ".join(d) for d in docs_per_topic]
+    if not any(joined):
+        return [[] for _ in joined]
+    vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    try:
+        counts = vec.fit_transform(joined).toarray().astype(np.float64)
+    except ValueError:  # only stop words
+        return [[] for _ in joined]
+    terms = np.array(vec.get_feature_names_out())
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    avg_words = counts.sum() / len(joined)
+    idf = np.log(1 + avg_words / np.maximum(counts.sum(axis=0), 1))
+    scores = tf * idf
+    out = []
+    for row in scores:
+        order = np.argsort(-row)
+        words: list[str] = []
+        for i in order:
+            if row[i] <= 0 or len(words) >= top_n:
+                break
+            term = str(terms[i])
+            if any(term in w or w in term for w in words):
+                continue  # "card" and "new card": keep the more informative one only once
+            words.append(term)
+        out.append(words)
+    return out
+
+
+def keyword_label(keywords: Sequence[str]) -> str:
+    return " · ".join(keywords[:3]) if keywords else "(unlabelled)"

@@ -1,0 +1,357 @@
+"""The `docgap` command line: thin commands over the pipeline functions.
+
+Every command reads the same settings (`DOCGAP_*` variables and `.env`); `--json` output is for machines,
+tables and progress bars are for people, and failures are one clear line on stderr with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from docgap.runtime import Runtime
+from docgap.settings import Settings
+
+app = typer.Typer(
+    help="docgap: find what customers keep asking that your docs do not answer.\n\n"
+    "Quick start: `docgap demo` builds a demo data set, analyses it and serves it on http://127.0.0.1:8000.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+ingest_app = typer.Typer(help="Import questions (Zendesk, Slack, CSV) and documentation.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Manage customer accounts (CRM import).", no_args_is_help=True)
+topics_app = typer.Typer(help="List recurring question topics, or export question→topic assignments.")
+report_app = typer.Typer(help="Generate reports.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(topics_app, name="topics")
+app.add_typer(report_app, name="report")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _runtime() -> Runtime:
+    return Runtime(Settings())
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
+    """A rich progress display handed to the pipeline as its `Progress` callback (on stderr, off when piped)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+
+        def start(name: str, total: int | None) -> Callable[[int], None]:
+            task = bar.add_task(name, total=total)
+            return lambda n: bar.advance(task, n)
+
+        yield start
+
+
+def _report_import(result, label: str) -> None:  # type: ignore[no-untyped-def]
+    out.print(f"{label}: {result.summary()}")
+    for e in result.errors[:20]:
+        err.print(f"[yellow]  {e}[/]")
+    if len(result.errors) > 20:
+        err.print(f"[yellow]  … and {len(result.errors) - 20} more errors[/]")
+    if result.errors:
+        raise typer.Exit(2)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        _fail(f"{path} does not exist")
+
+
+@ingest_app.command("docs")
+def ingest_docs(
+    path: Annotated[Path, typer.Argument(help="Folder of Markdown pages (.md, .markdown, .mdx), searched recursively.")],
+    source: Annotated[str | None, typer.Option(help="Name of this doc source (default: the folder's path).")] = None,
+) -> None:
+    """Index a documentation folder for answers and coverage. Re-running re-indexes only changed pages and drops
+    pages that were deleted.
+
+    Example: `docgap ingest docs ./helpcenter`
+    """
+    if not path.is_dir():
+        _fail(f"{path} is not a folder")
+    from docgap.pipeline import import_docs
+
+    rt = _runtime()
+    with _progress() as p:
+        result = import_docs(rt, path, source, p)
+    _report_import(result, f"docs from {path}")
+
+
+@ingest_app.command("zendesk")
+def ingest_zendesk(
+    file: Annotated[Path, typer.Argument(help="Zendesk ticket export: JSON (tickets + users + organizations) or NDJSON.")],
+) -> None:
+    """Import Zendesk tickets: subject + first comment is the question, the first agent reply is kept as the staff
+    answer. Re-importing the same file adds nothing.
+
+    Example: `docgap ingest zendesk tickets.json`
+    """
+    _check_file(file)
+    from docgap.pipeline import import_questions
+    from ingest.zendesk import read_zendesk
+
+    rt = _runtime()
+    with _progress() as p:
+        result = import_questions(rt, read_zendesk(file, rt.settings.staff_domain_list), p)
+    _report_import(result, f"zendesk {file}")
+
+
+@ingest_app.command("slack")
+def ingest_slack(
+    export: Annotated[Path, typer.Argument(help="Slack workspace export zip (channels.json, users.json, day files).")],
+) -> None:
+    """Import a Slack export: each thread's first customer message is a question; replies by staff (see
+    `DOCGAP_STAFF_DOMAINS`) become its staff answer. Joins, bots and "thanks!" are skipped.
+
+    Example: `DOCGAP_STAFF_DOMAINS=fernpay.com docgap ingest slack export.zip`
+    """
+    _check_file(export)
+    from docgap.pipeline import import_questions
+    from ingest.slack import read_slack_export
+
+    rt = _runtime()
+    with _progress() as p:
+        result = import_questions(rt, read_slack_export(export, rt.settings.staff_domain_list), p)
+    _report_import(result, f"slack {export}")
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the question text.")],
+    id_column: Annotated[str | None, typer.Option(help="Column with a stable id (default: row number).")] = None,
+    account_column: Annotated[str | None, typer.Option(help="Column with the account name.")] = None,
+    created_column: Annotated[str | None, typer.Option(help="Column with an ISO 8601 timestamp.")] = None,
+) -> None:
+    """Import questions from a CSV with an explicit column mapping.
+
+    Example: `docgap ingest csv questions.csv --text-column body --id-column ticket_id --account-column company`
+    """
+    _check_file(file)
+    from docgap.pipeline import import_questions
+    from ingest.tabular import ColumnMap, read_csv
+
+    rt = _runtime()
+    columns = ColumnMap(text_column, id_column, account_column, created_column)
+    with _progress() as p:
+        result = import_questions(rt, read_csv(file, columns, rt.clock()), p)
+    _report_import(result, f"csv {file}")
+
+
+@accounts_app.command("import")
+def accounts_import(
+    file: Annotated[Path, typer.Argument(help="CRM CSV: name, domains, zendesk_org_ids, slack_channel_ids, owner, "
+                                              "segment, arr, renewal_date (lists separated by `;`).")],
+) -> None:
+    """Create or update accounts, then map already-imported questions to them.
+
+    Example: `docgap accounts import accounts.csv`
+    """
+    _check_file(file)
+    from docgap.pipeline import import_accounts
+
+    result, mapped = import_accounts(_runtime(), file)
+    out.print(f"{mapped} questions newly mapped to an account")
+    _report_import(result, f"accounts {file}")
+
+
+@app.command()
+def cluster() -> None:
+    """Group all questions into recurring topics (ids kept from the previous run), label them and judge how well
+    the docs cover each. Run after importing."""
+    from docgap.pipeline import analyse
+
+    rt = _runtime()
+    with err.status("clustering and assessing coverage…"):
+        res = analyse(rt)
+    c = res.clustering
+    out.print(
+        f"{c.topics} topics over {c.questions} questions ({c.kept_topics} kept, {c.new_topics} new, "
+        f"{c.retired_topics} retired); {c.unassigned} questions unassigned"
+    )
+
+
+@topics_app.callback(invoke_without_command=True)
+def topics(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many topics (0 = all).")] = 0,
+) -> None:
+    """List topics, biggest documentation gap first. `docgap topics export FILE.csv` writes assignments."""
+    if ctx.invoked_subcommand:
+        return
+    from clustering.topics import list_topics
+
+    rows = list_topics(_runtime(), limit=limit or None)
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], default=str, indent=1))
+        return
+    if not rows:
+        out.print("No topics yet: import questions, then run `docgap cluster`.")
+        return
+    table = Table("id", "label", "questions", "accounts", "coverage", "gap", "score", "status")
+    for t in rows:
+        table.add_row(str(t.id), t.label, str(t.size), str(t.account_count), f"{t.coverage or 0:.2f}",
+                      t.gap_kind or "covered", f"{t.gap_score:.1f}", t.status)
+    out.print(table)
+
+
+@topics_app.command("export")
+def topics_export(file: Annotated[Path, typer.Argument(help="CSV file to write.")]) -> None:
+    """Write one row per question: question_id (as its source gave it), topic_id (empty if unassigned),
+    topic_label.
+
+    Example: `docgap topics export assignments.csv`
+    """
+    from clustering.topics import export_assignments
+
+    n = export_assignments(_runtime(), file)
+    out.print(f"wrote {n} questions to {file}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer object as JSON.")] = False,
+    account: Annotated[str | None, typer.Option(help="Account asking (recorded with the question).")] = None,
+    top_k: Annotated[int, typer.Option(min=1, max=20, help="Passages to retrieve.")] = 5,
+) -> None:
+    """Answer a question from the docs with numbered citations, or say the docs do not cover it. Uses the LLM
+    when `DOCGAP_LLM_BASE_URL` is set, an extractive answer otherwise.
+
+    Example: `docgap ask "How long does a card take to arrive?"`
+    """
+    from retrieval.answer import answer_question, stream_answer
+
+    rt = _runtime()
+    if rt.llm is not None and not as_json and sys.stdout.isatty():
+        result, pieces = stream_answer(rt, question, top_k)
+        for piece in pieces:
+            out.print(piece, end="")
+        out.print()
+    else:
+        result = answer_question(rt, question, account=account, top_k=top_k)
+        if as_json:
+            print(json.dumps(result.to_dict(), indent=1))
+            return
+        out.print(result.answer)
+    out.print()
+    for c in result.citations:
+        out.print(f"[{c.n}] {c.title} — {c.url} (score {c.score:.2f})")
+    how = "written by the LLM" if result.mode == "llm" else "extracted offline (no LLM configured)"
+    out.print(f"\nconfidence {result.confidence:.2f} · {'covered' if result.covered else 'NOT covered'} · {how}")
+
+
+@report_app.command("weekly")
+def report_weekly(
+    week: Annotated[str | None, typer.Option(help="Any day of the week to report (default: last full week).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report data as JSON.")] = False,
+) -> None:
+    """Build the weekly recurring-question report, archive it (see /reports) and print it as Markdown.
+
+    Example: `docgap report weekly --week 2026-11-16`
+    """
+    from reports.weekly import build_weekly_report, render_markdown, save_report
+
+    try:
+        day = date.fromisoformat(week) if week else None
+    except ValueError:
+        _fail(f"--week must be a date like 2026-11-16, got {week!r}")
+        return
+    rt = _runtime()
+    report = build_weekly_report(rt, day)
+    save_report(rt, report)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=1, default=str))
+    else:
+        print(render_markdown(report))
+
+
+@app.command()
+def reindex() -> None:
+    """Re-embed every question and doc passage with the configured embedding model (after changing
+    `DOCGAP_EMBEDDING_MODEL`)."""
+    from docgap.maintenance import reindex_all
+
+    rt = _runtime()
+    with _progress() as p:
+        q, c = reindex_all(rt, p)
+    out.print(f"re-embedded {q} questions and {c} passages with {rt.settings.embedding_model}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app (gap board, chat, accounts, reports) and the JSON API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    rt = _runtime()
+    out.print(f"docgap on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the result when done.")] = True,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    end: Annotated[str | None, typer.Option(help="Last day of demo data, YYYY-MM-DD (default: this Monday).")] = None,
+) -> None:
+    """Build the Fernpay demo data set (help center, Zendesk and Slack exports built from BANKING77), run the whole
+    pipeline on it, write the weekly report and serve it."""
+    from docgap.demo_run import run_demo
+
+    rt = _runtime()
+    try:
+        end_day = date.fromisoformat(end) if end else None
+    except ValueError:
+        _fail(f"--end must be a date like 2026-11-23, got {end!r}")
+        return
+    with _progress() as p:
+        summary = run_demo(rt, end_day, p, log=out.print)
+    out.print(summary)
+    if serve_after:
+        serve(host, port)
+
+
+def main() -> None:
+    from docgap.vectors import IndexMismatchError
+
+    try:
+        app()
+    except IndexMismatchError as exc:
+        _fail(str(exc))

@@ -1,0 +1,57 @@
+"""The LLM client: any OpenAI-compatible endpoint through the `openai` SDK (OpenAI, Azure, vLLM, Ollama).
+
+Only this module imports `openai`. Callers hand over rendered messages from `prompts/` and get text back,
+whole or streamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+class LLMError(RuntimeError):
+    """The endpoint failed or answered with nothing usable; callers fall back to the offline writer."""
+
+
+@dataclass
+class Message:
+    role: str
+    content: str
+
+
+class LLMClient:
+    def __init__(self, base_url: str, api_key: str, model: str, timeout: float = 60.0) -> None:
+        from openai import OpenAI
+
+        self.model = model
+        # Local servers (vLLM, Ollama) ignore the key, but the SDK refuses to start without one.
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=2)
+
+    def chat(self, messages: list[Message], temperature: float = 0.1) -> str:
+        try:
+            res = self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                temperature=temperature,
+            )
+        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the same to callers
+            raise LLMError(f"LLM call failed: {exc}") from exc
+        text = (res.choices[0].message.content or "").strip() if res.choices else ""
+        if not text:
+            raise LLMError("LLM returned an empty answer")
+        return text
+
+    def stream(self, messages: list[Message], temperature: float = 0.1) -> Iterator[str]:
+        try:
+            events = self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                temperature=temperature,
+                stream=True,
+            )
+            for event in events:
+                if event.choices and event.choices[0].delta.content:
+                    yield event.choices[0].delta.content
+        except Exception as exc:  # noqa: BLE001
+            raise LLMError(f"LLM stream failed: {exc}") from exc

@@ -1,0 +1,133 @@
+"""Database tables (sqlmodel). One module so every stage agrees on the same rows.
+
+Lists and small maps are JSON columns: they are read whole and never queried inside, so a join table would only
+add weight. Timestamps are naive UTC throughout (SQLite has no time zones; PostgreSQL gets the same values).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+TOPIC_STATUSES = ("new", "triaged", "in_progress", "documented", "verified", "dismissed")
+"""The workflow a docs writer moves a topic through (`merged` is set by merges, not chosen)."""
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=lambda: default() if callable(default) else default, sa_column=Column(JSON))
+
+
+class Account(SQLModel, table=True):
+    """A customer account, and the identifiers that map incoming messages to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    domains: list[str] = _json(list)
+    zendesk_org_ids: list[str] = _json(list)
+    slack_channel_ids: list[str] = _json(list)
+    owner: str | None = None
+    segment: str | None = None
+    arr: float | None = None
+    renewal_date: date | None = None
+
+
+class Question(SQLModel, table=True):
+    """One customer question, unique per (source, external_id) so re-imports are no-ops."""
+
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_question_source_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    external_id: str
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    account_hint: dict[str, str] = _json(dict)
+    author_hash: str | None = None
+    channel: str | None = None
+    thread_id: str | None = None
+    created_at: NaiveDatetime = Field(index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    priority: str | None = None
+    staff_answer: str | None = Field(default=None, sa_column=Column(Text))
+    follow_ups: list[str] = _json(list)
+    embedded: bool = Field(default=False, index=True)
+    topic_id: int | None = Field(default=None, foreign_key="topic.id", index=True)
+    topic_similarity: float | None = None
+
+
+class Document(SQLModel, table=True):
+    """A documentation page; `content_hash` lets re-ingest skip unchanged pages."""
+
+    __table_args__ = (UniqueConstraint("source", "url", name="uq_document_source_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    url: str
+    title: str
+    content_hash: str
+    updated_at: NaiveDatetime
+
+
+class Chunk(SQLModel, table=True):
+    """A passage of a document, the unit of retrieval and citation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    ordinal: int
+    section: str = ""
+    anchor: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Topic(SQLModel, table=True):
+    """A recurring question topic with a stable id; writer decisions (label, status, notes) live here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str
+    label_locked: bool = False
+    keywords: list[str] = _json(list)
+    examples: list[str] = _json(list)
+    status: str = Field(default="new", index=True)
+    merged_into: int | None = None
+    active: bool = Field(default=True, index=True)
+    centroid: list[float] = _json(list)
+    size: int = 0
+    account_count: int = 0
+    first_seen: NaiveDatetime | None = None
+    last_seen: NaiveDatetime | None = None
+    coverage: float | None = None
+    gap_kind: str | None = None
+    gap_score: float = 0.0
+    doc_urls: list[str] = _json(list)
+    notes: str = ""
+
+
+class ChatTurn(SQLModel, table=True):
+    """A question asked in chat or through the API and the answer it got (evidence for gap detection)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: NaiveDatetime
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    citations: list[dict[str, Any]] = _json(list)
+    confidence: float
+    covered: bool
+    mode: str
+    topic_id: int | None = None
+    feedback: int | None = None
+
+
+class Report(SQLModel, table=True):
+    """A generated report (the weekly recurring-question report), kept as an archive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    period_start: date = Field(index=True)
+    created_at: NaiveDatetime
+    mode: str
+    markdown: str = Field(sa_column=Column(Text, nullable=False))
+    data: dict[str, Any] = _json(dict)

@@ -1,0 +1,73 @@
+"""One settings class for every entry point (CLI, server, jobs), read from `DOCGAP_*` variables and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration.
+
+    Every field maps to an environment variable with the `DOCGAP_` prefix (e.g. `data_dir` ↔ `DOCGAP_DATA_DIR`),
+    and an optional `.env` file in the working directory. The defaults run fully embedded and offline.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOCGAP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Folder holding the SQLite file and the embedded Chroma directory; an empty folder is a fresh "
+        "instance.",
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL of the metadata database; empty means SQLite in the data dir."
+    )
+    chroma_url: str = Field(
+        default="", description="URL of a Chroma server (http://host:port); empty means embedded Chroma in the data dir."
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Sentence-transformers model: `all-MiniLM-L6-v2` (packaged, offline) or a local model folder.",
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, description="Texts per embedding batch.")
+    llm_base_url: str = Field(
+        default="", description="OpenAI-compatible base URL (OpenAI, Azure, vLLM, Ollama); empty = offline writer."
+    )
+    llm_api_key: str = Field(default="", description="API key sent to the LLM endpoint (some servers ignore it).")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name passed to the LLM endpoint.")
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    answer_min_confidence: float = Field(
+        default=0.45,
+        ge=0,
+        le=1,
+        description="Below this retrieval confidence an answer says the docs do not cover the question.",
+    )
+
+    staff_domains: str = Field(
+        default="",
+        description="Comma-separated email domains of your own staff; their replies become staff answers, "
+        "not questions (Zendesk agents are recognised by role without this).",
+    )
+
+    @property
+    def staff_domain_list(self) -> list[str]:
+        return [d.strip().lower() for d in self.staff_domains.split(",") if d.strip()]
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "docgap.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url)

@@ -1,0 +1,161 @@
+"""The vector store adapter: Chroma, embedded (`PersistentClient`) or a server (`HttpClient`).
+
+Chroma never embeds anything itself: every write and query carries our vectors, and the collections are
+created with an embedding function that refuses to run, so Chroma's default (which downloads a model) cannot be
+reached by accident. Each collection records the embedding model and dimension it was built with; opening it
+with another model is an error that tells the user to re-index rather than silently mixing vector spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+QUESTIONS = "questions"
+DOC_CHUNKS = "doc_chunks"
+
+
+class IndexMismatchError(RuntimeError):
+    """The stored index was built with a different embedding model than the one configured."""
+
+
+class _NoEmbedding(EmbeddingFunction[Documents]):
+    """Stands where Chroma would put its default embedding function; docgap always passes vectors."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:
+        raise RuntimeError("docgap passes embeddings explicitly; Chroma must not embed text itself")
+
+    @staticmethod
+    def name() -> str:
+        return "docgap-explicit"
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _NoEmbedding:
+        return _NoEmbedding()
+
+    def is_legacy(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+class VectorStore:
+    """Named collections of (id, vector, metadata) with cosine similarity search."""
+
+    def __init__(self, client: Any, model_name: str, dimension: int) -> None:
+        self._client = client
+        self.model_name = model_name
+        self.dimension = dimension
+        self._collections: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, chroma_url: str, path: Path, model_name: str, dimension: int) -> VectorStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if chroma_url:
+            url = urlparse(chroma_url)
+            client = chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return cls(client, model_name, dimension)
+
+    def _collection(self, name: str) -> Any:
+        if name not in self._collections:
+            col = self._client.get_or_create_collection(
+                name,
+                embedding_function=_NoEmbedding(),
+                metadata={"hnsw:space": "cosine", "embedding_model": self.model_name, "dimension": self.dimension},
+            )
+            meta = col.metadata or {}
+            if meta.get("embedding_model") != self.model_name or meta.get("dimension") != self.dimension:
+                raise IndexMismatchError(
+                    f"the {name!r} index was built with {meta.get('embedding_model')!r} "
+                    f"({meta.get('dimension')} dims) but {self.model_name!r} ({self.dimension} dims) is configured; "
+                    "run `docgap reindex` to rebuild it with the configured model"
+                )
+            self._collections[name] = col
+        return self._collections[name]
+
+    def upsert(
+        self, name: str, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        if not ids:
+            return
+        col = self._collection(name)
+        col.upsert(
+            ids=list(ids),
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            metadatas=list(metadatas) if metadatas else None,
+        )
+
+    def delete(self, name: str, ids: Sequence[str]) -> None:
+        if ids:
+            self._collection(name).delete(ids=list(ids))
+
+    def count(self, name: str) -> int:
+        return int(self._collection(name).count())
+
+    def query(self, name: str, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        col = self._collection(name)
+        n = min(k, col.count())
+        if n == 0:
+            return []
+        res = col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            where=where,
+            include=["distances", "metadatas"],
+        )
+        metas = res.get("metadatas") or [[{}] * n]
+        return [
+            Hit(id=i, similarity=1.0 - float(d), metadata=dict(m or {}))
+            for i, d, m in zip(res["ids"][0], res["distances"][0], metas[0], strict=False)
+        ]
+
+    def get_vectors(self, name: str, ids: Sequence[str]) -> np.ndarray:
+        """Vectors for `ids`, in that order (missing ids raise: the caller's view and the store disagree)."""
+        if not ids:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        col = self._collection(name)
+        found: dict[str, Any] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 5000):
+            res = col.get(ids=ids[start : start + 5000], include=["embeddings"])
+            found.update(zip(res["ids"], res["embeddings"], strict=True))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise KeyError(f"{len(missing)} ids missing from the {name!r} index (first: {missing[0]})")
+        return np.asarray([found[i] for i in ids], dtype=np.float32)
+
+    def reset(self, name: str) -> None:
+        """Drop a collection (used by re-indexing with another model)."""
+        try:
+            self._client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+            pass
+        self._collections.pop(name, None)

@@ -1,0 +1,46 @@
+"""Embedding stored questions into the `questions` collection, in batches, resumable.
+
+A question is marked embedded only after its vector is in the store, so a crash leaves the rest marked pending
+and the next run embeds exactly those (upserts make a repeated batch harmless).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session, col, func, select
+
+from docgap.models import Question
+from docgap.runtime import Runtime
+from docgap.vectors import QUESTIONS
+
+BATCH = 256
+
+
+def pending_count(runtime: Runtime) -> int:
+    with Session(runtime.engine) as session:
+        return int(session.exec(select(func.count()).where(col(Question.embedded).is_(False))).one())
+
+
+def embed_pending_questions(runtime: Runtime, progress: Callable[[int], None] | None = None) -> int:
+    done = 0
+    with Session(runtime.engine) as session:
+        while True:
+            batch = session.exec(
+                select(Question).where(col(Question.embedded).is_(False)).order_by(col(Question.id)).limit(BATCH)
+            ).all()
+            if not batch:
+                return done
+            vectors = runtime.embedder.embed([q.text for q in batch])
+            runtime.vectors.upsert(
+                QUESTIONS,
+                [str(q.id) for q in batch],
+                vectors,
+                [{"account_id": q.account_id or 0, "source": q.source} for q in batch],
+            )
+            for q in batch:
+                q.embedded = True
+            session.commit()
+            done += len(batch)
+            if progress:
+                progress(len(batch))

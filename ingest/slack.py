@@ -1,0 +1,101 @@
+"""Slack workspace exports (the zip an admin downloads): `channels.json`, `users.json`, `<channel>/<day>.json`.
+
+A thread's first customer message is the question; customer replies are follow-ups; the first reply by staff
+(users whose email domain is one of the staff domains) is the staff answer. Bot messages and system subtypes
+(joins, topic changes) are never questions. Shared channels map to accounts by channel id.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ingest.normalize import email_domain
+from ingest.records import AccountHint, IngestError, QuestionRecord
+from ingest.timeparse import parse_timestamp
+
+SOURCE = "slack"
+_CONTENT_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def _load_json(zf: zipfile.ZipFile, name: str) -> Any:
+    return json.loads(zf.read(name).decode("utf-8"))
+
+
+def read_slack_export(path: Path, staff_domains: list[str] | None = None) -> Iterator[QuestionRecord | IngestError]:
+    staff = set(staff_domains or [])
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        try:
+            channels = _load_json(zf, "channels.json") if "channels.json" in names else []
+            users = {u["id"]: u for u in _load_json(zf, "users.json")} if "users.json" in names else {}
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            yield IngestError(str(path), "channels.json/users.json", f"unreadable: {exc}")
+            return
+        by_name = {c.get("name"): c for c in channels if isinstance(c, dict)}
+        messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for name in sorted(names):
+            p = PurePosixPath(name)
+            if len(p.parts) != 2 or p.suffix != ".json":
+                continue
+            channel = by_name.get(p.parts[0])
+            if channel is None:
+                continue
+            try:
+                day = _load_json(zf, name)
+                if not isinstance(day, list):
+                    raise TypeError("expected a list of messages")
+            except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+                yield IngestError(f"{path}:{name}", "file", f"unreadable: {exc}")
+                continue
+            for i, m in enumerate(day):
+                if isinstance(m, dict):
+                    messages[channel["id"]].append(m)
+                else:
+                    yield IngestError(f"{path}:{name}", f"message {i}", "not an object")
+        for channel_id, msgs in messages.items():
+            yield from _threads(str(path), channel_id, msgs, users, staff)
+
+
+def _threads(
+    file: str, channel_id: str, msgs: list[dict[str, Any]], users: dict[str, Any], staff: set[str]
+) -> Iterator[QuestionRecord | IngestError]:
+    def is_staff(uid: str | None) -> bool:
+        profile = (users.get(uid or "") or {}).get("profile") or {}
+        return email_domain(profile.get("email")) in staff
+
+    threads: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in msgs:
+        if m.get("subtype") not in _CONTENT_SUBTYPES or m.get("bot_id") or "ts" not in m:
+            continue
+        threads[str(m.get("thread_ts") or m["ts"])].append(m)
+    for root_ts, thread in threads.items():
+        thread.sort(key=lambda m: float(m["ts"]))
+        root = thread[0]
+        if str(root["ts"]) != root_ts or is_staff(root.get("user")):
+            continue  # staff announcement, or replies whose parent is outside the export
+        try:
+            created = parse_timestamp(root["ts"])
+            text = str(root.get("text") or "")
+        except (ValueError, TypeError) as exc:
+            yield IngestError(file, f"{channel_id}/{root.get('ts')}", str(exc))
+            continue
+        staff_answer = next((str(r.get("text") or "") for r in thread[1:] if is_staff(r.get("user"))), None)
+        follow_ups = [str(r.get("text") or "") for r in thread[1:] if not is_staff(r.get("user"))]
+        profile = (users.get(root.get("user") or "") or {}).get("profile") or {}
+        yield QuestionRecord(
+            source=SOURCE,
+            external_id=f"{channel_id}:{root_ts}",
+            text=text,
+            created_at=created,
+            hint=AccountHint(slack_channel_id=channel_id, email_domain=email_domain(profile.get("email"))),
+            author=profile.get("email") or root.get("user"),
+            channel=channel_id,
+            thread_id=root_ts,
+            staff_answer=staff_answer,
+            follow_ups=follow_ups,
+        )

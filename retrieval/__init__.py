@@ -1,0 +1,1 @@
+"""Retrieval: chunking docs, the doc index, answering with citations, and judging topic coverage."""

@@ -1,0 +1,180 @@
+"""Answering a question from the docs, with numbered citations that are checked against what was retrieved.
+
+Offline (no LLM configured) the answer is extractive: the retrieved sentences closest to the question, each
+followed by the number of the passage it came from. With an LLM the model writes the answer from the numbered
+passages; any citation number that does not point at a passage we gave it is removed. Below the confidence
+threshold the answer says the docs do not cover the question, and the turn is recorded as a gap signal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from sqlmodel import Session, col, select
+
+import prompts
+from docgap.llm import LLMError
+from docgap.models import Account, ChatTurn, Topic
+from docgap.runtime import Runtime
+from retrieval.index import Passage, search
+
+NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+TOPIC_MATCH = 0.5
+
+
+@dataclass
+class Citation:
+    n: int
+    title: str
+    url: str
+    snippet: str
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation]
+    confidence: float
+    covered: bool
+    topic_id: int | None
+    topic_label: str | None
+    mode: str
+    dropped_citations: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def confidence_from_score(score: float) -> float:
+    """Map a MiniLM cosine similarity to 0..1: ~0.25 is unrelated text, ~0.75 a passage that answers it."""
+    return round(float(np.clip((score - 0.25) / 0.5, 0.0, 1.0)), 3)
+
+
+def answer_question(
+    runtime: Runtime, question: str, account: str | None = None, top_k: int = 5, record: bool = True
+) -> Answer:
+    qvec = runtime.embedder.embed([question])[0]
+    passages = search(runtime, qvec, k=top_k)
+    confidence = confidence_from_score(passages[0].score) if passages else 0.0
+    covered = confidence >= runtime.settings.answer_min_confidence
+    topic_id, topic_label = _nearest_topic(runtime, qvec)
+    citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
+    mode = "offline"
+    dropped: list[int] = []
+    if not covered:
+        text = NOT_COVERED
+    elif runtime.llm is not None:
+        try:
+            raw = runtime.llm.chat(prompts.messages("answer", question=question, passages=passages))
+            text, dropped = check_citations(raw, len(passages))
+            mode = "llm"
+        except LLMError:
+            text = _extractive(runtime, question, qvec, passages)
+    else:
+        text = _extractive(runtime, question, qvec, passages)
+    result = Answer(question, text, citations, confidence, covered, topic_id, topic_label, mode, dropped)
+    if record:
+        _record(runtime, result, account)
+    return result
+
+
+def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answer, Iterator[str]]:
+    """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained."""
+    qvec = runtime.embedder.embed([question])[0]
+    passages = search(runtime, qvec, k=top_k)
+    confidence = confidence_from_score(passages[0].score) if passages else 0.0
+    topic_id, topic_label = _nearest_topic(runtime, qvec)
+    citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
+    result = Answer(question, "", citations, confidence, confidence >= runtime.settings.answer_min_confidence,
+                    topic_id, topic_label, "llm")
+    assert runtime.llm is not None
+
+    def chunks() -> Iterator[str]:
+        if not result.covered:
+            result.mode, result.answer = "offline", NOT_COVERED
+            yield NOT_COVERED
+            return
+        parts: list[str] = []
+        for piece in runtime.llm.stream(prompts.messages("answer", question=question, passages=passages)):  # type: ignore[union-attr]
+            parts.append(piece)
+            yield piece
+        result.answer, result.dropped_citations = check_citations("".join(parts), len(passages))
+        _record(runtime, result, None)
+
+    return result, chunks()
+
+
+def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
+    """Remove citation markers that point at no retrieved passage; returns the text and the dropped numbers."""
+    dropped: list[int] = []
+
+    def keep(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if 1 <= n <= n_passages:
+            return m.group(0)
+        dropped.append(n)
+        return ""
+
+    cleaned = _CITATION.sub(keep, text)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip(), dropped
+
+
+def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: list[Passage]) -> str:
+    candidates: list[tuple[int, int, str]] = []
+    for n, p in enumerate(passages[:3], start=1):
+        for j, s in enumerate(_SENTENCE.split(p.text)):
+            s = s.strip(" -*#\t")
+            if len(s) >= 25:
+                candidates.append((n, j, s))
+    if not candidates:
+        return NOT_COVERED
+    sims = runtime.embedder.embed([c[2] for c in candidates]) @ qvec
+    # Passage rank matters as much as the sentence's own match: prefer sentences from the best passage.
+    weights = sims - 0.03 * np.array([c[0] - 1 for c in candidates])
+    chosen = sorted(np.argsort(-weights)[:3], key=lambda i: (candidates[i][0], candidates[i][1]))
+    return " ".join(f"{candidates[i][2].rstrip()} [{candidates[i][0]}]" for i in chosen)
+
+
+def _snippet(text: str, limit: int = 320) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _nearest_topic(runtime: Runtime, qvec: np.ndarray) -> tuple[int | None, str | None]:
+    with Session(runtime.engine) as session:
+        topics = session.exec(select(Topic).where(col(Topic.active).is_(True))).all()
+    topics = [t for t in topics if t.centroid]
+    if not topics:
+        return None, None
+    sims = np.asarray([t.centroid for t in topics], dtype=np.float32) @ qvec
+    best = int(np.argmax(sims))
+    return (topics[best].id, topics[best].label) if sims[best] >= TOPIC_MATCH else (None, None)
+
+
+def _record(runtime: Runtime, answer: Answer, account: str | None) -> None:
+    with Session(runtime.engine) as session:
+        account_id = None
+        if account:
+            acc = session.exec(select(Account).where(Account.name == account)).first()
+            account_id = acc.id if acc else None
+        session.add(
+            ChatTurn(
+                asked_at=runtime.clock(),
+                question=answer.question,
+                account_id=account_id,
+                answer=answer.answer,
+                citations=[asdict(c) for c in answer.citations],
+                confidence=answer.confidence,
+                covered=answer.covered,
+                mode=answer.mode,
+                topic_id=answer.topic_id,
+            )
+        )
+        session.commit()

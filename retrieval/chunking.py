@@ -1,0 +1,43 @@
+"""Header-aware chunking of Markdown pages with `langchain-text-splitters`.
+
+Splitting on headers first keeps a passage inside one section, so a citation points at the section that says
+it; long sections are then cut on paragraph and sentence boundaries. Only this module imports langchain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
+CHUNK_CHARS = 900
+CHUNK_OVERLAP = 120
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    section: str
+    anchor: str
+    text: str
+
+
+def slugify(heading: str) -> str:
+    """The anchor most Markdown renderers (GitHub, MkDocs) give a heading."""
+    return re.sub(r"[\s]+", "-", re.sub(r"[^\w\s-]", "", heading.lower()).strip())
+
+
+def chunk_markdown(text: str) -> list[ChunkRecord]:
+    headers = MarkdownHeaderTextSplitter(_HEADERS, strip_headers=True)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_CHARS, chunk_overlap=CHUNK_OVERLAP)
+    out: list[ChunkRecord] = []
+    for doc in headers.split_text(text):
+        path = [doc.metadata[k] for _, k in _HEADERS if k in doc.metadata]
+        deepest = path[-1] if path else ""
+        for piece in splitter.split_text(doc.page_content):
+            piece = piece.strip()
+            if len(piece) < 20:
+                continue
+            out.append(ChunkRecord(section=" › ".join(path), anchor=slugify(deepest) if len(path) > 1 else "", text=piece))
+    return out

@@ -1,0 +1,168 @@
+"""Page contexts: one dataclass per page, built from the use-case functions, rendered by one template each.
+
+Tests can check what a page shows by building its context, without parsing HTML.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from markdown_it import MarkdownIt
+from sqlmodel import Session, col, func, select
+
+from clustering.topics import TopicDetail, TopicSummary, count_topics, list_topics, topic_detail
+from clustering.trends import weekly_series
+from docgap.models import TOPIC_STATUSES, Account, Chunk, Document, Question, Report, Topic
+from docgap.runtime import Runtime
+from retrieval.index import Passage, search
+
+PAGE_SIZE = 50
+_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_html(text: str) -> str:
+    """Markdown to HTML with raw HTML disabled (customer and doc text can never inject markup)."""
+    return _md.render(text)
+
+
+@dataclass
+class BoardPage:
+    topics: list[TopicSummary]
+    counts: dict[str, int]
+    view: str
+    status: str | None
+    page: int
+    pages: int
+    statuses: tuple[str, ...] = TOPIC_STATUSES
+
+
+def board_page(runtime: Runtime, view: str = "gaps", status: str | None = None, page: int = 1) -> BoardPage:
+    everything = list_topics(runtime, status=status)
+    if view == "gaps":
+        everything = [t for t in everything if t.gap_kind]
+    elif view == "covered":
+        everything = [t for t in everything if not t.gap_kind]
+    pages = max(1, -(-len(everything) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return BoardPage(everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], count_topics(runtime), view, status, page, pages)
+
+
+@dataclass
+class TopicPage:
+    detail: TopicDetail
+    passages: list[Passage]
+    statuses: tuple[str, ...] = TOPIC_STATUSES
+
+
+def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
+    detail = topic_detail(runtime, topic_id)
+    if detail is None:
+        return None
+    with Session(runtime.engine) as session:
+        t = session.get(Topic, topic_id)
+        centroid = np.asarray(t.centroid, dtype=np.float32) if t and t.centroid else None
+    passages = search(runtime, centroid, k=5) if centroid is not None else []
+    return TopicPage(detail, passages)
+
+
+@dataclass
+class AccountRow:
+    id: int
+    name: str
+    owner: str | None
+    segment: str | None
+    arr: float | None
+    renewal: str | None
+    questions: int
+    last_90_days: int
+
+
+def accounts_page(runtime: Runtime) -> list[AccountRow]:
+    since = runtime.clock() - timedelta(days=90)
+    with Session(runtime.engine) as session:
+        accounts = session.exec(select(Account).order_by(col(Account.name))).all()
+        total = dict(session.exec(select(Question.account_id, func.count()).group_by(Question.account_id)).all())
+        recent = dict(
+            session.exec(
+                select(Question.account_id, func.count()).where(Question.created_at >= since).group_by(Question.account_id)
+            ).all()
+        )
+    rows = [
+        AccountRow(a.id or 0, a.name, a.owner, a.segment, a.arr, a.renewal_date.isoformat() if a.renewal_date else None,
+                   total.get(a.id, 0), recent.get(a.id, 0))
+        for a in accounts
+    ]
+    return sorted(rows, key=lambda r: -r.questions)
+
+
+@dataclass
+class AccountPage:
+    account: Account
+    total: int
+    weekly: list[tuple[str, int]]
+    topics: list[tuple[int, str, int, str | None]]
+    questions: list[dict]
+    page: int
+    pages: int
+
+
+def account_page(runtime: Runtime, account_id: int, page: int = 1) -> AccountPage | None:
+    now = runtime.clock()
+    with Session(runtime.engine) as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            return None
+        rows = session.exec(
+            select(Question, Topic.label, Topic.gap_kind)
+            .join(Topic, col(Question.topic_id) == col(Topic.id), isouter=True)
+            .where(Question.account_id == account_id)
+            .order_by(col(Question.created_at).desc())
+        ).all()
+    weekly = weekly_series([q.created_at for q, _, _ in rows], now.date() - timedelta(weeks=25), now.date())
+    per_topic = Counter((q.topic_id, label, kind) for q, label, kind in rows if q.topic_id)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return AccountPage(
+        account=account,
+        total=len(rows),
+        weekly=[(w.isoformat(), n) for w, n in weekly],
+        topics=[(tid, label, n, kind) for (tid, label, kind), n in per_topic.most_common(15)],
+        questions=[
+            {"text": q.text, "created_at": q.created_at, "topic_id": q.topic_id, "topic": label, "source": q.source}
+            for q, label, _ in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        ],
+        page=page,
+        pages=pages,
+    )
+
+
+@dataclass
+class DocPage:
+    document: Document
+    sections: list[tuple[str, str, str]] = field(default_factory=list)
+    """(anchor, section path, rendered HTML) in page order."""
+
+
+def doc_page(runtime: Runtime, url: str) -> DocPage | None:
+    with Session(runtime.engine) as session:
+        doc = session.exec(select(Document).where(Document.url == url.split("#")[0])).first()
+        if doc is None:
+            return None
+        chunks = session.exec(select(Chunk).where(Chunk.document_id == doc.id).order_by(col(Chunk.ordinal))).all()
+    page = DocPage(doc)
+    for c in chunks:
+        page.sections.append((c.anchor, c.section, markdown_html(c.text)))
+    return page
+
+
+def report_list(runtime: Runtime) -> list[Report]:
+    with Session(runtime.engine) as session:
+        return list(session.exec(select(Report).order_by(col(Report.period_start).desc()).limit(104)).all())
+
+
+def account_names(runtime: Runtime) -> list[str]:
+    with Session(runtime.engine) as session:
+        return list(session.exec(select(Account.name).order_by(col(Account.name))).all())
