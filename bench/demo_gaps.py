@@ -43,7 +43,7 @@ def main() -> None:
         by_intent[i][t] += 1
     table = defaultdict(list)
     for intent, c in sorted(by_intent.items()):
-        tid, n = c.most_common(1)[0]
+        tid, _n = c.most_common(1)[0]
         t = topics.get(tid)
         kind = (t.gap_kind or "covered") if t else "unassigned"
         cov = f"{t.coverage:.2f}" if t and t.coverage is not None else "-"

@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 
-def match_clusters(new_labels: Sequence[int], old_topic_ids: Sequence[int | None], min_share: float = 0.5) -> dict[int, int]:
+def match_clusters(
+    new_labels: Sequence[int], old_topic_ids: Sequence[int | None], min_share: float = 0.5
+) -> dict[int, int]:
     """Map new cluster index → previous topic id for the clusters that continue one."""
     overlaps: Counter[tuple[int, int]] = Counter()
     had_topic: Counter[int] = Counter()

@@ -30,7 +30,9 @@ class ClusterResult:
 def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = None) -> ClusterResult:
     discoverer = discoverer or AgglomerativeDiscoverer()
     with Session(runtime.engine, expire_on_commit=False) as session:
-        questions = session.exec(select(Question).where(col(Question.embedded).is_(True)).order_by(col(Question.id))).all()
+        questions = session.exec(
+            select(Question).where(col(Question.embedded).is_(True)).order_by(col(Question.id))
+        ).all()
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
         found = discoverer.discover(vectors)
         k = len(found.centroids)

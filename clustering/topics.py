@@ -82,7 +82,9 @@ def list_topics(
 
 def count_topics(runtime: Runtime) -> dict[str, int]:
     with Session(runtime.engine) as session:
-        rows = session.exec(select(Topic.gap_kind, func.count()).where(col(Topic.active).is_(True)).group_by(Topic.gap_kind)).all()
+        rows = session.exec(
+            select(Topic.gap_kind, func.count()).where(col(Topic.active).is_(True)).group_by(Topic.gap_kind)
+        ).all()
     counts = {(k or "covered"): int(n) for k, n in rows}
     counts["total"] = sum(counts.values())
     return counts
@@ -109,15 +111,23 @@ def topic_detail(runtime: Runtime, topic_id: int, question_limit: int = 50) -> T
         accounts=accounts.most_common(),
         weekly=[(w.isoformat(), n) for w, n in weekly],
         questions=[
-            {"id": q.id, "text": q.text, "account": name, "created_at": q.created_at.isoformat(), "source": q.source,
-             "staff_answer": q.staff_answer}
+            {
+                "id": q.id,
+                "text": q.text,
+                "account": name,
+                "created_at": q.created_at.isoformat(),
+                "source": q.source,
+                "staff_answer": q.staff_answer,
+            }
             for q, name in rows[:question_limit]
         ],
         notes=t.notes,
     )
 
 
-def set_status(runtime: Runtime, topic_id: int, status: str, notes: str | None = None, label: str | None = None) -> Topic:
+def set_status(
+    runtime: Runtime, topic_id: int, status: str, notes: str | None = None, label: str | None = None
+) -> Topic:
     """A writer's decision; it is kept on the topic row, so it survives re-clustering."""
     if status not in TOPIC_STATUSES:
         raise ValueError(f"status must be one of {', '.join(TOPIC_STATUSES)}")

@@ -165,7 +165,9 @@ def _iso(dt: datetime) -> str:
 def write_accounts(items: list[Item], out: Path, end: date) -> None:
     with (out / "accounts.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["name", "domains", "zendesk_org_ids", "slack_channel_ids", "owner", "segment", "arr", "renewal_date"])
+        w.writerow(
+            ["name", "domains", "zendesk_org_ids", "slack_channel_ids", "owner", "segment", "arr", "renewal_date"]
+        )
         for i, (name, domain, org, channel, owner, segment, arr, _) in enumerate(ACCOUNTS):
             renewal = end + timedelta(days=30 + 23 * i)
             w.writerow([name, domain, org, channel, owner, segment, arr, renewal.isoformat()])
@@ -180,7 +182,10 @@ def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
         uid = 1000 + it.account * 10 + it.user
         name, email = _user_email(it.account, it.user)
         users[uid] = {
-            "id": uid, "name": name, "email": email, "role": "end-user",
+            "id": uid,
+            "name": name,
+            "email": email,
+            "role": "end-user",
             "organization_id": int(ACCOUNTS[it.account][2]),
         }
         subject = it.text if len(it.text) <= 60 else it.text[:57].rstrip() + "..."
@@ -196,24 +201,47 @@ def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
         if it.staff_reply:
             t += timedelta(hours=rng.randrange(1, 20))
             agent = 900 + rng.randrange(len(STAFF))
-            comments.append({"id": tid * 10 + 1, "author_id": agent, "body": it.staff_reply, "public": True,
-                             "created_at": _iso(t)})
+            comments.append(
+                {"id": tid * 10 + 1, "author_id": agent, "body": it.staff_reply, "public": True, "created_at": _iso(t)}
+            )
         if it.follow_up:
             t += timedelta(hours=rng.randrange(1, 30))
             quoted = "\n".join(f"> {line}" for line in comments[-1]["body"].splitlines())
-            comments.append({"id": tid * 10 + 2, "author_id": uid, "public": True, "created_at": _iso(t),
-                             "body": f"{it.follow_up}\n\nOn {it.created:%a, %d %b %Y} Fernpay Support wrote:\n{quoted}"})
-        tickets.append({
-            "id": tid, "url": f"https://fernpay.zendesk.com/api/v2/tickets/{tid}.json", "subject": subject,
-            "description": body, "status": "solved" if it.staff_reply else "open",
-            "priority": rng.choice(["low", "normal", "normal", "high"]), "requester_id": uid, "submitter_id": uid,
-            "organization_id": int(ACCOUNTS[it.account][2]), "via": {"channel": rng.choice(["email", "web"])},
-            "tags": [], "created_at": _iso(it.created), "updated_at": _iso(t), "comments": comments,
-        })
+            comments.append(
+                {
+                    "id": tid * 10 + 2,
+                    "author_id": uid,
+                    "public": True,
+                    "created_at": _iso(t),
+                    "body": f"{it.follow_up}\n\nOn {it.created:%a, %d %b %Y} Fernpay Support wrote:\n{quoted}",
+                }
+            )
+        tickets.append(
+            {
+                "id": tid,
+                "url": f"https://fernpay.zendesk.com/api/v2/tickets/{tid}.json",
+                "subject": subject,
+                "description": body,
+                "status": "solved" if it.staff_reply else "open",
+                "priority": rng.choice(["low", "normal", "normal", "high"]),
+                "requester_id": uid,
+                "submitter_id": uid,
+                "organization_id": int(ACCOUNTS[it.account][2]),
+                "via": {"channel": rng.choice(["email", "web"])},
+                "tags": [],
+                "created_at": _iso(it.created),
+                "updated_at": _iso(t),
+                "comments": comments,
+            }
+        )
     orgs = [{"id": int(a[2]), "name": a[0], "domain_names": [a[1]]} for a in ACCOUNTS]
     doc = {
-        "tickets": tickets, "users": sorted(users.values(), key=lambda u: u["id"]), "organizations": orgs,
-        "after_cursor": None, "end_of_stream": True, "count": len(tickets),
+        "tickets": tickets,
+        "users": sorted(users.values(), key=lambda u: u["id"]),
+        "organizations": orgs,
+        "after_cursor": None,
+        "end_of_stream": True,
+        "count": len(tickets),
     }
     (out / "zendesk").mkdir(parents=True, exist_ok=True)
     (out / "zendesk" / "tickets.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
@@ -221,10 +249,26 @@ def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
 
 
 def write_slack(items: list[Item], out: Path, rng: random.Random) -> int:
-    users = [{"id": f"UST{k}", "name": handle, "real_name": name, "is_bot": False, "team_id": "TFERNPAY",
-              "profile": {"real_name": name, "email": f"{handle}@{STAFF_DOMAIN}"}} for k, (name, handle) in enumerate(STAFF)]
-    users.append({"id": "UBOTDEPLOY", "name": "statusbot", "is_bot": True, "team_id": "TFERNPAY",
-                  "profile": {"real_name": "Status Bot"}})
+    users = [
+        {
+            "id": f"UST{k}",
+            "name": handle,
+            "real_name": name,
+            "is_bot": False,
+            "team_id": "TFERNPAY",
+            "profile": {"real_name": name, "email": f"{handle}@{STAFF_DOMAIN}"},
+        }
+        for k, (name, handle) in enumerate(STAFF)
+    ]
+    users.append(
+        {
+            "id": "UBOTDEPLOY",
+            "name": "statusbot",
+            "is_bot": True,
+            "team_id": "TFERNPAY",
+            "profile": {"real_name": "Status Bot"},
+        }
+    )
     channels, days = [], defaultdict(list)
     for a, acc in enumerate(ACCOUNTS):
         if not acc[3]:
@@ -235,14 +279,36 @@ def write_slack(items: list[Item], out: Path, rng: random.Random) -> int:
             name, email = _user_email(a, u)
             uid = f"U{a:02d}{u}{acc[3][-4:]}"
             members.append(uid)
-            users.append({"id": uid, "name": email.split("@")[0], "real_name": name, "is_bot": False,
-                          "team_id": f"T{acc[3][3:]}", "profile": {"real_name": name, "email": email}})
-        channels.append({"id": acc[3], "name": cname, "created": 1_690_000_000, "is_shared": True,
-                         "members": members + [u["id"] for u in users[:3]], "topic": {"value": f"{acc[0]} × Fernpay"}})
+            users.append(
+                {
+                    "id": uid,
+                    "name": email.split("@")[0],
+                    "real_name": name,
+                    "is_bot": False,
+                    "team_id": f"T{acc[3][3:]}",
+                    "profile": {"real_name": name, "email": email},
+                }
+            )
+        channels.append(
+            {
+                "id": acc[3],
+                "name": cname,
+                "created": 1_690_000_000,
+                "is_shared": True,
+                "members": members + [u["id"] for u in users[:3]],
+                "topic": {"value": f"{acc[0]} × Fernpay"},
+            }
+        )
         join_day = min(i.created for i in items) - timedelta(days=1)
-        days[(cname, join_day.date())].append({"type": "message", "subtype": "channel_join", "user": members[0],
-                                                "text": f"<@{members[0]}> has joined the channel",
-                                                "ts": f"{join_day.replace(tzinfo=UTC).timestamp():.6f}"})
+        days[(cname, join_day.date())].append(
+            {
+                "type": "message",
+                "subtype": "channel_join",
+                "user": members[0],
+                "text": f"<@{members[0]}> has joined the channel",
+                "ts": f"{join_day.replace(tzinfo=UTC).timestamp():.6f}",
+            }
+        )
     n = 0
     for it in (i for i in items if i.channel == "slack"):
         acc = ACCOUNTS[it.account]
@@ -266,20 +332,40 @@ def write_slack(items: list[Item], out: Path, rng: random.Random) -> int:
                 rts = f"{t + k:.6f}"
                 parent["replies"].append({"user": r["user"], "ts": rts})
                 day = datetime.fromtimestamp(float(rts), UTC).date()
-                days[(cname, day)].append({"type": "message", "user": r["user"], "text": r["text"], "ts": rts,
-                                           "thread_ts": parent["ts"], "parent_user_id": uid})
+                days[(cname, day)].append(
+                    {
+                        "type": "message",
+                        "user": r["user"],
+                        "text": r["text"],
+                        "ts": rts,
+                        "thread_ts": parent["ts"],
+                        "parent_user_id": uid,
+                    }
+                )
         n += 1
         if rng.random() < 0.03:
-            days[(cname, it.created.date())].append({"type": "message", "subtype": "bot_message", "bot_id": "BSTATUS",
-                                                     "username": "statusbot", "text": "All systems operational.",
-                                                     "ts": f"{ts + 5:.6f}"})
+            days[(cname, it.created.date())].append(
+                {
+                    "type": "message",
+                    "subtype": "bot_message",
+                    "bot_id": "BSTATUS",
+                    "username": "statusbot",
+                    "text": "All systems operational.",
+                    "ts": f"{ts + 5:.6f}",
+                }
+            )
     (out / "slack").mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out / "slack" / "fernpay-slack-export.zip", "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("channels.json", json.dumps(channels, indent=1))
-        zf.writestr("users.json", json.dumps(users, indent=1))
+    stamp = (2026, 1, 1, 0, 0, 0)  # fixed entry times: the same inputs give a byte-identical zip
+
+    def put(zf: zipfile.ZipFile, name: str, value: object) -> None:
+        zf.writestr(zipfile.ZipInfo(name, stamp), json.dumps(value, indent=1), zipfile.ZIP_DEFLATED)
+
+    with zipfile.ZipFile(out / "slack" / "fernpay-slack-export.zip", "w") as zf:
+        put(zf, "channels.json", channels)
+        put(zf, "users.json", users)
         for (cname, day), msgs in sorted(days.items()):
             msgs.sort(key=lambda m: float(m["ts"]))
-            zf.writestr(f"{cname}/{day.isoformat()}.json", json.dumps(msgs, indent=1))
+            put(zf, f"{cname}/{day.isoformat()}.json", msgs)
     return n
 
 

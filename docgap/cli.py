@@ -89,11 +89,14 @@ def _check_file(path: Path) -> None:
 
 @ingest_app.command("docs")
 def ingest_docs(
-    path: Annotated[Path, typer.Argument(help="Folder of Markdown pages (.md, .markdown, .mdx), searched recursively.")],
+    path: Annotated[
+        Path, typer.Argument(help="Folder of Markdown pages (.md, .markdown, .mdx), searched recursively.")
+    ],
     source: Annotated[str | None, typer.Option(help="Name of this doc source (default: the folder's path).")] = None,
 ) -> None:
-    """Index a documentation folder for answers and coverage. Re-running re-indexes only changed pages and drops
-    pages that were deleted.
+    """Index a documentation folder for answers and coverage.
+
+    Re-running re-indexes only changed pages and drops pages that were deleted.
 
     Example: `docgap ingest docs ./helpcenter`
     """
@@ -109,10 +112,14 @@ def ingest_docs(
 
 @ingest_app.command("zendesk")
 def ingest_zendesk(
-    file: Annotated[Path, typer.Argument(help="Zendesk ticket export: JSON (tickets + users + organizations) or NDJSON.")],
+    file: Annotated[
+        Path, typer.Argument(help="Zendesk ticket export: JSON (tickets + users + organizations) or NDJSON.")
+    ],
 ) -> None:
-    """Import Zendesk tickets: subject + first comment is the question, the first agent reply is kept as the staff
-    answer. Re-importing the same file adds nothing.
+    """Import a Zendesk ticket export.
+
+    Subject + first comment is the question; the first agent reply is kept as the staff answer. Re-importing the
+    same file adds nothing.
 
     Example: `docgap ingest zendesk tickets.json`
     """
@@ -130,8 +137,10 @@ def ingest_zendesk(
 def ingest_slack(
     export: Annotated[Path, typer.Argument(help="Slack workspace export zip (channels.json, users.json, day files).")],
 ) -> None:
-    """Import a Slack export: each thread's first customer message is a question; replies by staff (see
-    `DOCGAP_STAFF_DOMAINS`) become its staff answer. Joins, bots and "thanks!" are skipped.
+    """Import a Slack workspace export zip.
+
+    Each thread's first customer message is a question; replies by staff (see `DOCGAP_STAFF_DOMAINS`) become its
+    staff answer. Joins, bots and "thanks!" are skipped.
 
     Example: `DOCGAP_STAFF_DOMAINS=fernpay.com docgap ingest slack export.zip`
     """
@@ -170,8 +179,13 @@ def ingest_csv(
 
 @accounts_app.command("import")
 def accounts_import(
-    file: Annotated[Path, typer.Argument(help="CRM CSV: name, domains, zendesk_org_ids, slack_channel_ids, owner, "
-                                              "segment, arr, renewal_date (lists separated by `;`).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CRM CSV: name, domains, zendesk_org_ids, slack_channel_ids, owner, "
+            "segment, arr, renewal_date (lists separated by `;`)."
+        ),
+    ],
 ) -> None:
     """Create or update accounts, then map already-imported questions to them.
 
@@ -187,8 +201,10 @@ def accounts_import(
 
 @app.command()
 def cluster() -> None:
-    """Group all questions into recurring topics (ids kept from the previous run), label them and judge how well
-    the docs cover each. Run after importing."""
+    """Group questions into recurring topics and judge how well the docs cover each.
+
+    Topic ids are kept from the previous run, and so are writers' decisions. Run after importing.
+    """
     from docgap.pipeline import analyse
 
     rt = _runtime()
@@ -221,15 +237,24 @@ def topics(
         return
     table = Table("id", "label", "questions", "accounts", "coverage", "gap", "score", "status")
     for t in rows:
-        table.add_row(str(t.id), t.label, str(t.size), str(t.account_count), f"{t.coverage or 0:.2f}",
-                      t.gap_kind or "covered", f"{t.gap_score:.1f}", t.status)
+        table.add_row(
+            str(t.id),
+            t.label,
+            str(t.size),
+            str(t.account_count),
+            f"{t.coverage or 0:.2f}",
+            t.gap_kind or "covered",
+            f"{t.gap_score:.1f}",
+            t.status,
+        )
     out.print(table)
 
 
 @topics_app.command("export")
 def topics_export(file: Annotated[Path, typer.Argument(help="CSV file to write.")]) -> None:
-    """Write one row per question: question_id (as its source gave it), topic_id (empty if unassigned),
-    topic_label.
+    """Write one CSV row per question: question_id, topic_id, topic_label.
+
+    question_id is the id the source gave it; topic_id is empty when the question is in no topic.
 
     Example: `docgap topics export assignments.csv`
     """
@@ -246,8 +271,9 @@ def ask(
     account: Annotated[str | None, typer.Option(help="Account asking (recorded with the question).")] = None,
     top_k: Annotated[int, typer.Option(min=1, max=20, help="Passages to retrieve.")] = 5,
 ) -> None:
-    """Answer a question from the docs with numbered citations, or say the docs do not cover it. Uses the LLM
-    when `DOCGAP_LLM_BASE_URL` is set, an extractive answer otherwise.
+    """Answer a question from the docs with numbered citations, or say the docs do not cover it.
+
+    Uses the LLM when `DOCGAP_LLM_BASE_URL` is set, an extractive answer otherwise.
 
     Example: `docgap ask "How long does a card take to arrive?"`
     """
@@ -299,8 +325,10 @@ def report_weekly(
 
 @app.command()
 def reindex() -> None:
-    """Re-embed every question and doc passage with the configured embedding model (after changing
-    `DOCGAP_EMBEDDING_MODEL`)."""
+    """Re-embed every question and doc passage with the configured embedding model.
+
+    Run it after changing `DOCGAP_EMBEDDING_MODEL`.
+    """
     from docgap.maintenance import reindex_all
 
     rt = _runtime()
@@ -320,7 +348,12 @@ def serve(
     from api.app import create_app
 
     rt = _runtime()
-    out.print(f"docgap on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    base = f"http://{host}:{port}"
+    out.print(
+        f"\n[bold]docgap is running on {base}/[/]  (Ctrl+C to stop)\n"
+        f"  gap board      {base}/\n  ask the docs   {base}/chat\n  accounts       {base}/accounts\n"
+        f"  weekly report  {base}/reports/weekly/latest\n  API (OpenAPI)  {base}/docs\n"
+    )
     uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
 
 
@@ -331,8 +364,11 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     end: Annotated[str | None, typer.Option(help="Last day of demo data, YYYY-MM-DD (default: this Monday).")] = None,
 ) -> None:
-    """Build the Fernpay demo data set (help center, Zendesk and Slack exports built from BANKING77), run the whole
-    pipeline on it, write the weekly report and serve it."""
+    """Build the Fernpay demo data set, run the whole pipeline on it and serve it.
+
+    The demo has a 40-page help center and ~2,000 customer questions from BANKING77 written out as a Zendesk export
+    and a Slack export; it also writes the weekly report.
+    """
     from docgap.demo_run import run_demo
 
     rt = _runtime()
@@ -354,4 +390,5 @@ def main() -> None:
     try:
         app()
     except IndexMismatchError as exc:
-        _fail(str(exc))
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)

@@ -17,10 +17,15 @@ from reports.weekly import build_weekly_report, save_report
 
 def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callable[[str], None] = print) -> str:
     started = time.monotonic()
-    end = end or default_end()
+    out = runtime.settings.data_dir / "demo-sources"
+    # The demo stays anchored to the week it was first built in: re-running it later re-imports the same
+    # questions (a no-op) instead of adding a second, shifted copy.
+    anchor = out / "end-date.txt"
+    end = end or (date.fromisoformat(anchor.read_text().strip()) if anchor.exists() else default_end())
+    out.mkdir(parents=True, exist_ok=True)
+    anchor.write_text(end.isoformat())
     if not runtime.settings.staff_domains:
         runtime.settings.staff_domains = STAFF_DOMAIN
-    out = runtime.settings.data_dir / "demo-sources"
     counts = build(out, end)
     log(f"built the demo data set in {out}: {counts}")
     staff = runtime.settings.staff_domain_list
@@ -35,6 +40,8 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
     log(f"topics: {c.topics} over {c.questions} questions, {c.unassigned} unassigned")
     # The report covers the demo's last full week, whatever today's date is.
     report_clock = datetime.combine(end, datetime.min.time()) + timedelta(hours=9)
-    report = build_weekly_report(Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder), None)
+    report = build_weekly_report(
+        Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder), None
+    )
     save_report(runtime, report)
     return f"demo ready in {time.monotonic() - started:.0f}s: {c.topics} topics, weekly report for {report.week_start}"

@@ -35,7 +35,7 @@ class LLMClient:
                 messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
                 temperature=temperature,
             )
-        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the same to callers
+        except Exception as exc:
             raise LLMError(f"LLM call failed: {exc}") from exc
         text = (res.choices[0].message.content or "").strip() if res.choices else ""
         if not text:
@@ -53,5 +53,5 @@ class LLMClient:
             for event in events:
                 if event.choices and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise LLMError(f"LLM stream failed: {exc}") from exc

@@ -36,8 +36,12 @@ def reindex_all(runtime: Runtime, progress: Callable[[str, int | None], Callable
             if not rows:
                 break
             texts = [embedding_text(title, c.section, c.text) for c, title in rows]
-            runtime.vectors.upsert(DOC_CHUNKS, [str(c.id) for c, _ in rows], runtime.embedder.embed(texts),
-                                   [{"document_id": c.document_id} for c, _ in rows])
+            runtime.vectors.upsert(
+                DOC_CHUNKS,
+                [str(c.id) for c, _ in rows],
+                runtime.embedder.embed(texts),
+                [{"document_id": c.document_id} for c, _ in rows],
+            )
             last = rows[-1][0].id or last
             advance(len(rows))
     embed_pending_questions(runtime, progress("embedding questions", n_questions))

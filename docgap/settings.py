@@ -26,7 +26,8 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL of the metadata database; empty means SQLite in the data dir."
     )
     chroma_url: str = Field(
-        default="", description="URL of a Chroma server (http://host:port); empty means embedded Chroma in the data dir."
+        default="",
+        description="URL of a Chroma server (http://host:port); empty means embedded Chroma in the data dir.",
     )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",

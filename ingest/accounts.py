@@ -44,7 +44,9 @@ def import_accounts_csv(session: Session, path: Path) -> IngestResult:
                 if not name:
                     raise ValueError("empty name")
                 arr = float(row["arr"]) if (row.get("arr") or "").strip() else None
-                renewal = date.fromisoformat(row["renewal_date"].strip()) if (row.get("renewal_date") or "").strip() else None
+                renewal = (
+                    date.fromisoformat(row["renewal_date"].strip()) if (row.get("renewal_date") or "").strip() else None
+                )
             except (ValueError, KeyError) as exc:
                 result.errors.append(IngestError(str(path), f"line {n}", str(exc)))
                 continue

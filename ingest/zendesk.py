@@ -56,7 +56,7 @@ def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator
             continue
         label, value = item
         if isinstance(value, list):
-            tickets.extend((f"tickets[{i}]", t) for i, t in enumerate(value))
+            tickets.extend((f"{label} [{i}]", t) for i, t in enumerate(value))
         elif isinstance(value, dict) and any(k in value for k in ("tickets", "users", "organizations")):
             tickets.extend((f"{label} tickets[{i}]", t) for i, t in enumerate(value.get("tickets") or []))
             users.update({str(u.get("id")): u for u in value.get("users") or [] if isinstance(u, dict)})
@@ -67,7 +67,7 @@ def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator
     for label, ticket in tickets:
         try:
             yield _ticket(ticket, users, orgs, staff)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             ident = ticket.get("id") if isinstance(ticket, dict) else None
             yield IngestError(str(path), f"{label} (ticket {ident})" if ident else label, f"bad ticket: {exc!r}")
 

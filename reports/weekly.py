@@ -1,5 +1,7 @@
-"""The weekly recurring-question report: what customers asked most last week, what is new or growing, which
-gaps matter most, and which accounts are asking more and more about one thing.
+"""The weekly recurring-question report.
+
+What customers asked most last week, what is new or growing, which gaps matter most, and which accounts are
+asking more and more about one thing.
 
 The figures are computed here; the prose summary is written by the LLM when one is configured, otherwise by a
 template, and the report says which.
@@ -97,12 +99,23 @@ def build_weekly_report(runtime: Runtime, week: date | None = None) -> WeeklyRep
 
     def line(tid: int) -> TopicLine:
         t = topics[tid]
-        return TopicLine(tid, t.label, now_c.get(tid, 0), prev_c.get(tid, 0), len(accts.get(tid, ())), t.gap_kind,
-                         t.coverage, t.gap_score)
+        return TopicLine(
+            tid,
+            t.label,
+            now_c.get(tid, 0),
+            prev_c.get(tid, 0),
+            len(accts.get(tid, ())),
+            t.gap_kind,
+            t.coverage,
+            t.gap_score,
+        )
 
     top = [line(tid) for tid, _ in now_c.most_common() if tid in topics and topics[tid].status != "dismissed"][:TOP]
-    new = [line(tid) for tid, t in topics.items() if t.first_seen and t.first_seen >= t0 - timedelta(days=21)
-           and now_c.get(tid, 0) > 0]
+    new = [
+        line(tid)
+        for tid, t in topics.items()
+        if t.first_seen and t.first_seen >= t0 - timedelta(days=21) and now_c.get(tid, 0) > 0
+    ]
     gaps = sorted((t for t in topics.values() if t.gap_kind and t.status != "dismissed"), key=lambda t: -t.gap_score)
     report = WeeklyReport(
         week_start=start,
@@ -162,8 +175,12 @@ def render_markdown(report: WeeklyReport) -> str:
 def save_report(runtime: Runtime, report: WeeklyReport) -> Report:
     """Archive the report (one per week: re-running replaces that week's)."""
     with Session(runtime.engine, expire_on_commit=False) as session:
-        row = session.exec(select(Report).where(Report.kind == "weekly", Report.period_start == report.week_start)).first()
-        row = row or Report(kind="weekly", period_start=report.week_start, created_at=runtime.clock(), mode="", markdown="")
+        row = session.exec(
+            select(Report).where(Report.kind == "weekly", Report.period_start == report.week_start)
+        ).first()
+        row = row or Report(
+            kind="weekly", period_start=report.week_start, created_at=runtime.clock(), mode="", markdown=""
+        )
         row.created_at, row.mode = runtime.clock(), report.mode
         row.markdown, row.data = render_markdown(report), report.to_dict()
         session.add(row)

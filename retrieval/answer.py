@@ -92,8 +92,16 @@ def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answ
     confidence = confidence_from_score(passages[0].score) if passages else 0.0
     topic_id, topic_label = _nearest_topic(runtime, qvec)
     citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
-    result = Answer(question, "", citations, confidence, confidence >= runtime.settings.answer_min_confidence,
-                    topic_id, topic_label, "llm")
+    result = Answer(
+        question,
+        "",
+        citations,
+        confidence,
+        confidence >= runtime.settings.answer_min_confidence,
+        topic_id,
+        topic_label,
+        "llm",
+    )
     assert runtime.llm is not None
 
     def chunks() -> Iterator[str]:

@@ -39,5 +39,7 @@ def chunk_markdown(text: str) -> list[ChunkRecord]:
             piece = piece.strip()
             if len(piece) < 20:
                 continue
-            out.append(ChunkRecord(section=" › ".join(path), anchor=slugify(deepest) if len(path) > 1 else "", text=piece))
+            out.append(
+                ChunkRecord(section=" › ".join(path), anchor=slugify(deepest) if len(path) > 1 else "", text=piece)
+            )
     return out

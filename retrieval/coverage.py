@@ -48,8 +48,9 @@ def assess_topics(runtime: Runtime, thresholds: CoverageThresholds | None = None
     with Session(runtime.engine, expire_on_commit=False) as session:
         topics = session.exec(select(Topic).where(col(Topic.active).is_(True))).all()
         rows = session.exec(
-            select(Question.id, Question.topic_id, Question.created_at, Question.account_id, Question.topic_similarity)
-            .where(col(Question.topic_id).is_not(None))
+            select(
+                Question.id, Question.topic_id, Question.created_at, Question.account_id, Question.topic_similarity
+            ).where(col(Question.topic_id).is_not(None))
         ).all()
         by_topic: dict[int, list] = defaultdict(list)
         for r in rows:

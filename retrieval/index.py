@@ -50,7 +50,9 @@ def index_documents(
                 result.unchanged += 1
                 continue
             if doc is None:
-                doc = Document(source=source, url=item.url, title=item.title, content_hash="", updated_at=runtime.clock())
+                doc = Document(
+                    source=source, url=item.url, title=item.title, content_hash="", updated_at=runtime.clock()
+                )
                 session.add(doc)
                 session.flush()
                 result.added += 1
@@ -65,7 +67,9 @@ def index_documents(
             session.add_all(chunks)
             session.flush()
             vectors = runtime.embedder.embed([embedding_text(doc.title, c.section, c.text) for c in chunks])
-            runtime.vectors.upsert(DOC_CHUNKS, [str(c.id) for c in chunks], vectors, [{"document_id": doc.id} for c in chunks])
+            runtime.vectors.upsert(
+                DOC_CHUNKS, [str(c.id) for c in chunks], vectors, [{"document_id": doc.id} for c in chunks]
+            )
             session.commit()
             if progress:
                 progress(1)

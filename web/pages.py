@@ -5,6 +5,7 @@ Tests can check what a page shows by building its context, without parsing HTML.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,43 @@ _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 def markdown_html(text: str) -> str:
     """Markdown to HTML with raw HTML disabled (customer and doc text can never inject markup)."""
     return _md.render(text)
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+(?:\s*:?-{3,}:?\s*)?")
+_PIPES = re.compile(r"(?:\s*\|)+\s*")
+
+
+def markdown_plain(text: str) -> str:
+    """A Markdown excerpt (a snippet, possibly cut mid-table) as plain one-line text: no `**`, link targets or table
+    rules; table cells separated by " · ". The result is text, to be HTML-escaped like any other."""
+    t = _LINK.sub(r"\1", text)
+    t = _TABLE_RULE.sub(" ", t)
+    t = t.replace("**", "").replace("__", "").replace("`", "")
+    t = _PIPES.sub(" · ", t)
+    t = " ".join(t.split())
+    return t.removeprefix("· ").removesuffix(" ·").strip()
+
+
+_CITE_MARK = re.compile(r"\[(\d{1,2})\]")
+
+
+def answer_html(text: str, citations: int) -> str:
+    """An answer's Markdown as HTML, its [n] markers linked to the n-th citation below it."""
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f'<a class="cite" href="#cite-{n}">[{n}]</a>' if 1 <= n <= citations else m.group(0)
+
+    return _CITE_MARK.sub(link, markdown_html(text))
+
+
+_TOPIC_REF = re.compile(r"(?<![\w&#/])#(\d+)\b")
+
+
+def link_topics(html: str) -> str:
+    """Topic references ("#12") in rendered report HTML as links to the topic pages."""
+    return _TOPIC_REF.sub(r'<a href="/topics/\1">#\1</a>', html)
 
 
 @dataclass
@@ -140,10 +178,47 @@ def account_page(runtime: Runtime, account_id: int, page: int = 1) -> AccountPag
 
 
 @dataclass
+class DocSection:
+    anchor: str
+    section: str
+    """The chunk's section path, "Title › Heading › Subheading"."""
+    headings: list[tuple[int, str]]
+    """(level, text) of the headings that open here: the parts of the path that differ from the section before."""
+    html: str
+
+
+@dataclass
 class DocPage:
     document: Document
-    sections: list[tuple[str, str, str]] = field(default_factory=list)
-    """(anchor, section path, rendered HTML) in page order."""
+    sections: list[DocSection] = field(default_factory=list)
+    """In page order, one per section of the document."""
+
+
+def chunk_markdown_text(text: str) -> str:
+    """A stored chunk back to Markdown for display.
+
+    The header splitter joins a section's paragraphs with a hard line break ("  \n") instead of a blank line, which
+    would glue a paragraph onto the table or list before it; put the blank line back.
+    """
+    return text.replace("  \n", "\n\n")
+
+
+def _without_overlap(previous: str, text: str, least: int = 8) -> str:
+    """`text` minus its start when that repeats the end of `previous` (chunks of a long section overlap)."""
+    for k in range(min(len(previous), len(text)), least - 1, -1):
+        if previous.endswith(text[:k]):
+            return text[k:].lstrip()
+    return text
+
+
+def _section_parts(section: str, title: str) -> list[str]:
+    parts = [s for s in section.split(" › ") if s]
+    return parts[1:] if parts and parts[0].strip() == title.strip() else parts
+
+
+def section_heading(section: str, title: str) -> str:
+    """A chunk's section path without the page title it starts with ("Title › How it works" → "How it works")."""
+    return " › ".join(_section_parts(section, title))
 
 
 def doc_page(runtime: Runtime, url: str) -> DocPage | None:
@@ -152,9 +227,24 @@ def doc_page(runtime: Runtime, url: str) -> DocPage | None:
         if doc is None:
             return None
         chunks = session.exec(select(Chunk).where(Chunk.document_id == doc.id).order_by(col(Chunk.ordinal))).all()
-    page = DocPage(doc)
+    # Consecutive chunks of one section are one section on the page (one anchor, no repeated overlap).
+    merged: list[tuple[str, str, str]] = []
     for c in chunks:
-        page.sections.append((c.anchor, c.section, markdown_html(c.text)))
+        if merged and merged[-1][1] == c.section:
+            anchor, section, text = merged[-1]
+            merged[-1] = (anchor, section, text + "\n\n" + _without_overlap(text, c.text))
+        else:
+            merged.append((c.anchor, c.section, c.text))
+    page = DocPage(doc)
+    shown: list[str] = []
+    for anchor, section, text in merged:
+        parts = _section_parts(section, doc.title)
+        same = 0
+        while same < min(len(parts), len(shown)) and parts[same] == shown[same]:
+            same += 1
+        headings = [(min(level + 2, 4), parts[level]) for level in range(same, len(parts))]
+        shown = parts
+        page.sections.append(DocSection(anchor, section, headings, markdown_html(chunk_markdown_text(text))))
     return page
 
 

@@ -19,16 +19,26 @@ from web.pages import (
     account_names,
     account_page,
     accounts_page,
+    answer_html,
     board_page,
     doc_page,
+    link_topics,
     markdown_html,
+    markdown_plain,
     report_list,
+    section_heading,
     topic_page,
 )
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.filters["markdown"] = markdown_html
+templates.env.filters.update(
+    markdown=markdown_html,
+    plain=markdown_plain,
+    answer_html=answer_html,
+    link_topics=link_topics,
+    section_heading=section_heading,
+)
 
 
 def _render(request: Request, name: str, runtime: Any, **context: Any) -> HTMLResponse:

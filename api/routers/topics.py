@@ -26,7 +26,11 @@ def get_topics(
     if status is not None and status not in TOPIC_STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(TOPIC_STATUSES)}")
     items = list_topics(runtime, status=status, gaps_only=gaps_only, limit=limit, offset=offset)
-    total = len(list_topics(runtime, status=status, gaps_only=gaps_only)) if (status or gaps_only) else count_topics(runtime)["total"]
+    total = (
+        len(list_topics(runtime, status=status, gaps_only=gaps_only))
+        if (status or gaps_only)
+        else count_topics(runtime)["total"]
+    )
     return TopicPage(items=[TopicOut(**asdict(t)) for t in items], limit=limit, offset=offset, total=total)
 
 

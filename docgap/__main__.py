@@ -1,0 +1,3 @@
+from docgap.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The JSON API over real HTTP (uvicorn on loopback) against the analysed demo."""
+
+import httpx
+
+
+def test_answers_endpoint(live_server) -> None:  # type: ignore[no-untyped-def]
+    r = httpx.post(
+        f"{live_server.url}/v1/answers", json={"question": "How do I cancel a transfer I just sent?"}, timeout=30
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["mode"] == "offline" and body["covered"] is True
+    assert body["citations"][0]["url"].startswith("transfers/cancelling-a-transfer.md")
+    assert set(body["citations"][0]) == {"n", "title", "url", "snippet", "score"}
+    assert 0 <= body["confidence"] <= 1
+    if body["topic_id"] is not None:
+        assert body["topic"]["id"] == body["topic_id"]
+
+
+def test_answers_validation(live_server) -> None:  # type: ignore[no-untyped-def]
+    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": ""}).status_code == 422
+    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": "x", "top_k": 0}).status_code == 422
+
+
+def test_topics_list_and_detail(live_server) -> None:  # type: ignore[no-untyped-def]
+    page = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 5}).json()
+    assert len(page["items"]) == 5 and page["total"] >= 20
+    scores = [t["gap_score"] for t in page["items"]]
+    assert scores == sorted(scores, reverse=True)
+    second = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 5, "offset": 5}).json()
+    assert not {t["id"] for t in page["items"]} & {t["id"] for t in second["items"]}
+    gaps = httpx.get(f"{live_server.url}/v1/topics", params={"gaps_only": True, "limit": 500}).json()
+    assert gaps["items"] and all(t["gap_kind"] in ("missing", "partial") for t in gaps["items"])
+    tid = page["items"][0]["id"]
+    detail = httpx.get(f"{live_server.url}/v1/topics/{tid}").json()
+    assert detail["topic"]["id"] == tid and detail["examples"] and detail["questions"]
+    assert len(detail["weekly"]) >= 26
+    assert httpx.get(f"{live_server.url}/v1/topics/999999").status_code == 404
+    assert httpx.get(f"{live_server.url}/v1/topics", params={"status": "bogus"}).status_code == 422
+
+
+def test_status_change_via_api(live_server) -> None:  # type: ignore[no-untyped-def]
+    tid = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 1}).json()["items"][0]["id"]
+    r = httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "triaged"})
+    assert r.status_code == 200 and r.json()["status"] == "triaged"
+    assert httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "nope"}).status_code == 422
+    httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "new"})
+
+
+def test_health_and_openapi(live_server) -> None:  # type: ignore[no-untyped-def]
+    assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok", "mode": "offline"}
+    spec = httpx.get(f"{live_server.url}/openapi.json").json()
+    assert {"/v1/answers", "/v1/topics", "/v1/topics/{topic_id}", "/healthz"} <= set(spec["paths"])
+    assert "/" not in spec["paths"], "web pages stay out of the API schema"

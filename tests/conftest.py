@@ -1,0 +1,129 @@
+"""Shared fixtures: the real embedding model (loaded once), the demo data set analysed once, a live HTTP server
+and a local OpenAI-compatible server.
+
+Everything is real: SQLite files, embedded Chroma, the packaged MiniLM model, HTTP over loopback. Only the LLM
+is a stand-in, and it is a real HTTP server speaking the chat-completions protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from docgap.embedding import SentenceTransformerEmbedder
+from docgap.runtime import Runtime
+from docgap.settings import Settings
+from tests.openai_server import FakeOpenAI
+
+DEMO_END = date(2026, 11, 23)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests build their own settings: a developer's DOCGAP_* variables must not leak in."""
+    for key in [k for k in os.environ if k.startswith("DOCGAP_")]:
+        del os.environ[key]
+NOW = datetime(2026, 11, 24, 9, 0)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    e = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    e.embed(["warm up"])
+    return e
+
+
+def make_runtime(data_dir: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
+    s = Settings(data_dir=data_dir, _env_file=None, **settings)  # type: ignore[call-arg]
+    return Runtime(s, clock=lambda: NOW, embedder_override=embedder)
+
+
+@pytest.fixture()
+def fresh_runtime(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Runtime:
+    return make_runtime(tmp_path / "data", embedder)
+
+
+@pytest.fixture(scope="session")
+def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from demo.build import build
+
+    out = tmp_path_factory.mktemp("demo-sources")
+    build(out, DEMO_END)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_runtime(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder, demo_sources: Path
+) -> Runtime:
+    """The whole pipeline on the demo, once per session (about 20 s)."""
+    from demo import HELPCENTER_DIR
+    from demo.build import STAFF_DOMAIN
+    from docgap.pipeline import analyse, import_accounts, import_docs, import_questions
+    from ingest.slack import read_slack_export
+    from ingest.zendesk import read_zendesk
+    from reports.weekly import build_weekly_report, save_report
+
+    rt = make_runtime(tmp_path_factory.mktemp("demo-data"), embedder, staff_domains=STAFF_DOMAIN)
+    staff = rt.settings.staff_domain_list
+    assert import_docs(rt, HELPCENTER_DIR, "helpcenter").ok
+    import_accounts(rt, demo_sources / "accounts.csv")
+    assert import_questions(rt, read_zendesk(demo_sources / "zendesk" / "tickets.json", staff)).ok
+    assert import_questions(rt, read_slack_export(demo_sources / "slack" / "fernpay-slack-export.zip", staff)).ok
+    analyse(rt)
+    save_report(rt, build_weekly_report(rt))
+    return rt
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """The real app under uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from api.app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_runtime: Runtime) -> Iterator[LiveServer]:
+    with LiveServer(demo_runtime) as server:
+        yield server
+
+
+@pytest.fixture()
+def openai_server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server

@@ -1,0 +1,25 @@
+from ingest.normalize import author_hash, clean_text, email_domain, is_noise
+
+
+def test_strips_greeting_signature_and_quoted_reply() -> None:
+    raw = (
+        "Hi team,\n\nMy card was declined at the supermarket twice today, why?\n\nKind regards,\nSam\nAcme Ltd\n"
+        "On Mon, 3 Nov 2026 Fernpay Support wrote:\n> Thanks for reaching out"
+    )
+    assert clean_text(raw) == "My card was declined at the supermarket twice today, why?"
+
+
+def test_keeps_short_messages_and_quoted_lines_removed() -> None:
+    assert clean_text("Hello?") == "Hello?"
+    assert clean_text("> old text\nIs my transfer pending?") == "Is my transfer pending?"
+
+
+def test_noise() -> None:
+    assert is_noise("Thanks!") and is_noise("+1") and is_noise("   ")
+    assert not is_noise("Thanks, but my card still doesn't work")
+
+
+def test_author_hash_is_stable_and_not_the_address() -> None:
+    h = author_hash("Sam@Example.com ")
+    assert h == author_hash("sam@example.com") and h and "example" not in h
+    assert email_domain("Sam <sam@Example.com>") == "example.com"

@@ -1,0 +1,63 @@
+import json
+import zipfile
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from demo.build import STAFF_DOMAIN
+from docgap.models import Account, Question
+from docgap.pipeline import import_accounts, import_questions
+from ingest.records import IngestError, QuestionRecord
+from ingest.slack import read_slack_export
+
+
+def test_threads_become_questions_with_staff_answers(demo_sources: Path) -> None:
+    export = demo_sources / "slack" / "fernpay-slack-export.zip"
+    items = list(read_slack_export(export, [STAFF_DOMAIN]))
+    records = [i for i in items if isinstance(i, QuestionRecord)]
+    assert not [i for i in items if isinstance(i, IngestError)]
+    texts = {r.text for r in records}
+    assert "All systems operational." not in texts, "bot posts are not questions"
+    assert not any("has joined the channel" in t for t in texts), "joins are not questions"
+    assert not any(r.author and r.author.endswith("@" + STAFF_DOMAIN) for r in records), "staff replies are answers"
+    with_answer = [r for r in records if r.staff_answer]
+    assert with_answer and all("Fernpay" not in r.text for r in with_answer)
+    assert any(r.follow_ups for r in records)
+    assert len({r.external_id for r in records}) == len(records)
+
+
+def test_channels_map_to_accounts_and_reimport_is_a_noop(demo_sources: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    export = demo_sources / "slack" / "fernpay-slack-export.zip"
+    import_accounts(fresh_runtime, demo_sources / "accounts.csv")
+    first = import_questions(fresh_runtime, read_slack_export(export, [STAFF_DOMAIN]))
+    again = import_questions(fresh_runtime, read_slack_export(export, [STAFF_DOMAIN]))
+    assert first.added > 300 and again.added == 0 and again.unchanged == first.added
+    with Session(fresh_runtime.engine) as s:
+        brightline = s.exec(select(Account).where(Account.name == "Brightline Logistics")).one()
+        mine = s.exec(select(Question).where(Question.account_id == brightline.id)).all()
+    assert mine and all(q.channel == "C05BRIGHT" for q in mine)
+
+
+def test_unreadable_day_file_is_reported_and_others_land(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export.zip"
+    users = [{"id": "U1", "name": "sam", "profile": {"email": "sam@acme.com"}}]
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("channels.json", json.dumps([{"id": "C1", "name": "ext-acme"}]))
+        zf.writestr("users.json", json.dumps(users))
+        zf.writestr(
+            "ext-acme/2026-11-02.json",
+            json.dumps(
+                [
+                    {
+                        "type": "message",
+                        "user": "U1",
+                        "ts": "1793700000.000100",
+                        "text": "How do I order a physical card?",
+                    }
+                ]
+            ),
+        )
+        zf.writestr("ext-acme/2026-11-03.json", '[{"type": "message", "user": "U1", "te')
+    result = import_questions(fresh_runtime, read_slack_export(export))
+    assert result.added == 1
+    assert len(result.errors) == 1 and "ext-acme/2026-11-03.json" in result.errors[0].file

@@ -1,0 +1,58 @@
+import json
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from docgap.models import Account, Question
+from docgap.pipeline import import_accounts, import_questions
+from ingest.records import IngestError, QuestionRecord
+from ingest.zendesk import read_zendesk
+
+
+def test_demo_export_parses_with_staff_answers_and_follow_ups(demo_sources: Path) -> None:
+    items = list(read_zendesk(demo_sources / "zendesk" / "tickets.json"))
+    records = [i for i in items if isinstance(i, QuestionRecord)]
+    assert not [i for i in items if isinstance(i, IngestError)]
+    assert len(records) > 1000
+    assert any(r.staff_answer for r in records), "agent replies (role=agent) become staff answers"
+    assert all(not r.staff_answer or r.staff_answer not in r.text for r in records)
+    assert any(r.follow_ups for r in records)
+    assert all(r.hint.zendesk_org_id for r in records)
+
+
+def test_malformed_lines_are_reported_and_the_rest_lands(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    good = {
+        "id": 1,
+        "subject": "Card declined",
+        "description": "Why was my card declined at a shop?",
+        "created_at": "2026-11-02T10:00:00Z",
+        "organization_id": 7,
+    }
+    other = {**good, "id": 2, "description": "How do I change my PIN?"}
+    wrong_type = {**good, "id": 3, "created_at": 12.5e20}
+    lines = [json.dumps(good), '{"id": 4, "subject": "trunc', json.dumps(wrong_type), "[1, 2]", json.dumps(other)]
+    path = tmp_path / "tickets.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_questions(fresh_runtime, read_zendesk(path))
+    assert result.added == 2
+    labels = sorted(e.record for e in result.errors)
+    assert any("line 2" in r for r in labels), labels
+    assert any("ticket 3" in r for r in labels), labels
+    assert any("line 4" in r for r in labels), labels
+    assert all(str(path) in str(e) for e in result.errors)
+
+
+def test_reimport_adds_nothing_and_accounts_map_by_org(demo_sources: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    file = demo_sources / "zendesk" / "tickets.json"
+    import_accounts(fresh_runtime, demo_sources / "accounts.csv")
+    first = import_questions(fresh_runtime, read_zendesk(file))
+    second = import_questions(fresh_runtime, read_zendesk(file))
+    assert first.added > 1000
+    assert (second.added, second.updated, second.unchanged) == (0, 0, first.added)
+    with Session(fresh_runtime.engine) as s:
+        questions = s.exec(select(Question)).all()
+        accounts = s.exec(select(Account)).all()
+    assert len(questions) == first.added
+    assert len(accounts) == 15, "organizations match CRM accounts instead of creating duplicates"
+    assert all(q.account_id for q in questions)
+    assert fresh_runtime.vectors.count("questions") == len(questions)

@@ -1,0 +1,96 @@
+"""A real HTTP server that speaks the OpenAI chat-completions protocol (plain JSON and SSE streaming).
+
+It stands at the network edge where OpenAI, vLLM or Ollama would be. Its "model" is simple and deterministic:
+it answers from the first numbered passage in the prompt, cites it as [1], and also cites a passage number that
+does not exist, so tests can check that invented citations are dropped. Requests are recorded for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    def __init__(self, reply: str | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.reply = reply
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.requests.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
+                text = owner.answer(body["messages"])
+                if body.get("stream"):
+                    self._stream(body["model"], text)
+                else:
+                    self._json(body["model"], text)
+
+            def _json(self, model: str, text: str) -> None:
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [
+                            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                        ],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _stream(self, model: str, text: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for piece in re.findall(r"\S+\s*", text):
+                    chunk = {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def answer(self, messages: list[dict[str, str]]) -> str:
+        if self.reply is not None:
+            return self.reply
+        user = messages[-1]["content"]
+        m = re.search(r"^\[1\] (.+?)(?: —| \()", user, re.M)
+        subject = m.group(1) if m else "the documentation"
+        return f"The page “{subject}” explains this [1]. It also says something else [9]."
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

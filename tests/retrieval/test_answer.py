@@ -1,0 +1,68 @@
+from sqlmodel import Session, select
+
+from docgap.models import ChatTurn
+from retrieval.answer import NOT_COVERED, answer_question, check_citations, stream_answer
+from tests.conftest import make_runtime
+
+
+def test_documented_question_is_answered_with_the_right_citation(demo_runtime) -> None:  # type: ignore[no-untyped-def]
+    a = answer_question(demo_runtime, "How long does it take for my new card to arrive?", record=False)
+    assert a.covered and a.mode == "offline"
+    assert a.citations[0].url.startswith("cards/card-delivery.md")
+    assert "[1]" in a.answer and a.answer != NOT_COVERED
+    assert all(1 <= int(n) <= len(a.citations) for n in __import__("re").findall(r"\[(\d+)\]", a.answer))
+
+
+def test_undocumented_question_says_so_and_records_the_gap_signal(demo_runtime) -> None:  # type: ignore[no-untyped-def]
+    question = "Is there an age limit to open an account, can my 15 year old use it?"
+    a = answer_question(demo_runtime, question, account="Brightline Logistics")
+    assert not a.covered and a.answer == NOT_COVERED
+    assert a.citations, "the closest passages are still shown"
+    with Session(demo_runtime.engine) as s:
+        turn = s.exec(select(ChatTurn).where(ChatTurn.question == question)).one()
+    assert turn.covered is False and turn.account_id is not None and turn.topic_id == a.topic_id
+
+
+def test_check_citations_drops_invented_numbers() -> None:
+    text, dropped = check_citations("Cards arrive in 3 days [1]. Express is £15 [2][7]. See [12].", 3)
+    assert dropped == [7, 12]
+    assert text == "Cards arrive in 3 days [1]. Express is £15 [2]. See."
+
+
+def test_llm_path_against_a_real_openai_compatible_server(demo_runtime, openai_server) -> None:  # type: ignore[no-untyped-def]
+    rt = make_runtime(
+        demo_runtime.settings.data_dir,
+        demo_runtime.embedder,
+        llm_base_url=openai_server.base_url,
+        llm_model="test-model",
+        llm_api_key="sk-test",
+    )
+    a = answer_question(rt, "How do I change my PIN?", record=False)
+    assert a.mode == "llm"
+    assert "[1]" in a.answer and "[9]" not in a.answer and a.dropped_citations == [9]
+    req = openai_server.requests[-1]
+    assert req["body"]["model"] == "test-model" and req["headers"]["authorization"] == "Bearer sk-test"
+    user = req["body"]["messages"][-1]["content"]
+    assert "<question>\nHow do I change my PIN?\n</question>" in user and "[1] " in user
+
+
+def test_llm_streaming(demo_runtime, openai_server) -> None:  # type: ignore[no-untyped-def]
+    rt = make_runtime(demo_runtime.settings.data_dir, demo_runtime.embedder, llm_base_url=openai_server.base_url)
+    result, pieces = stream_answer(rt, "How do I change my PIN?")
+    streamed = "".join(pieces)
+    assert openai_server.requests[-1]["body"]["stream"] is True
+    assert len(streamed.split()) > 3 and "[9]" in streamed, "the stream is the model's raw text"
+    assert "[9]" not in result.answer and result.dropped_citations == [9] and result.mode == "llm"
+
+
+def test_llm_failure_falls_back_to_offline(demo_runtime) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import free_port
+
+    rt = make_runtime(
+        demo_runtime.settings.data_dir,
+        demo_runtime.embedder,
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        llm_timeout=2,
+    )
+    a = answer_question(rt, "How do I change my PIN?", record=False)
+    assert a.mode == "offline" and a.covered and "[1]" in a.answer

@@ -1,0 +1,216 @@
+"""The server-rendered pages in a real browser (headless Chromium via Playwright) against the live demo server.
+
+Set DOCGAP_SCREENSHOTS=/some/dir to save a full-page screenshot of every page visited, for a visual review.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    """Full-page screenshot into $DOCGAP_SCREENSHOTS, when set."""
+    folder = os.environ.get("DOCGAP_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def board_rows(page: Page):
+    return page.locator("table.board tbody tr")
+
+
+def test_board_lists_topics_gaps_first(page: Page) -> None:
+    page.goto("/?view=all")
+    expect(page).to_have_title(re.compile("Gap board"))
+    rows = board_rows(page)
+    assert rows.count() >= 20
+    badges = page.locator("table.board tbody .badge")
+    assert badges.filter(has_text=re.compile(r"^missing$")).count() >= 1
+    assert badges.filter(has_text=re.compile(r"^covered$")).count() >= 1
+    shot(page, "board-all")
+
+    page.goto("/")
+    expect(page.locator(".tabs a.on")).to_have_text("Gaps")
+    first_badge = board_rows(page).first.locator(".badge")
+    assert first_badge.inner_text().strip() in ("missing", "partial")
+    # the default view holds gaps only
+    kinds = {b.strip() for b in page.locator("table.board tbody .badge").all_inner_texts()}
+    assert kinds <= {"missing", "partial"}, kinds
+    shot(page, "board-gaps")
+
+    page.goto("/?view=covered")
+    kinds = {b.strip() for b in page.locator("table.board tbody .badge").all_inner_texts()}
+    assert kinds == {"covered"}
+    shot(page, "board-covered")
+
+
+def test_topic_page_from_board(page: Page) -> None:
+    page.goto("/")
+    link = board_rows(page).first.locator("td a").first
+    label = link.inner_text().strip()
+    link.click()
+    page.wait_for_url(re.compile(r"/topics/\d+$"))
+    expect(page.locator("h1")).to_contain_text(label)
+    assert page.locator("ul.examples li").count() >= 1
+    kb_links = page.locator(".passage a[href^='/kb/']")
+    assert kb_links.count() >= 1
+    chart = page.locator("svg.chart").first
+    expect(chart).to_be_visible()
+    assert chart.locator("rect").count() >= 20
+    # bars with questions have a visible height
+    heights = [float(h) for h in chart.locator("rect").evaluate_all("els => els.map(e => e.getAttribute('height'))")]
+    assert max(heights) > 0
+    shot(page, "topic")
+
+    kb_links.first.click()
+    page.wait_for_url(re.compile(r"/kb/"))
+    expect(page.locator("article.doc h1")).not_to_be_empty()
+    shot(page, "doc-from-topic")
+
+
+def test_status_change_on_board_persists(page: Page, live_server) -> None:
+    page.goto("/")
+    row = board_rows(page).first
+    topic_id = int(row.locator("td").first.inner_text().strip())
+    select = page.get_by_label(f"status of topic {topic_id}", exact=True)
+    original = select.input_value()
+    new = "triaged" if original != "triaged" else "in_progress"
+    try:
+        with page.expect_navigation():
+            select.select_option(new)  # the select submits its form on change
+        assert page.url.rstrip("?").endswith("/") or "view=" in page.url
+        page.reload()
+        expect(page.get_by_label(f"status of topic {topic_id}", exact=True)).to_have_value(new)
+        assert httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] == new
+        shot(page, "board-after-status-change")
+
+        with page.expect_navigation():
+            page.get_by_label(f"status of topic {topic_id}", exact=True).select_option(original)
+        expect(page.get_by_label(f"status of topic {topic_id}", exact=True)).to_have_value(original)
+        assert httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] == original
+    finally:
+        if httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] != original:
+            httpx.post(f"{live_server.url}/v1/topics/{topic_id}/status", json={"status": original})
+
+
+def test_board_status_filter(page: Page, live_server) -> None:
+    page.goto("/?view=all")
+    with page.expect_navigation():
+        page.locator("form.filters select[name=status]").select_option("new")
+    assert "status=new" in page.url and "view=all" in page.url
+    statuses = page.locator("table.board tbody select").evaluate_all("els => els.map(e => e.value)")
+    assert statuses and set(statuses) == {"new"}
+
+
+def test_chat_answers_with_citation_and_says_when_not_covered(page: Page) -> None:
+    page.goto("/chat")
+    shot(page, "chat-empty")
+    page.locator("form.ask textarea").fill("How long does it take for my new card to arrive?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ask").click()
+    answer = page.locator("section.answer")
+    expect(answer.locator(".badge")).to_have_text("answered from the docs")
+    expect(page.locator("form.ask textarea")).to_have_value("How long does it take for my new card to arrive?")
+    citation = page.locator(".citations a[href^='/kb/cards/card-delivery.md']").first
+    expect(citation).to_be_visible()
+    shot(page, "chat-covered")
+
+    citation.click()
+    page.wait_for_url(re.compile(r"/kb/cards/card-delivery\.md"))
+    expect(page.locator("h1")).to_contain_text(re.compile("card", re.IGNORECASE))
+    shot(page, "doc-card-delivery")
+
+    page.goto("/chat")
+    page.locator("form.ask textarea").fill("Can I get a virtual card for online shopping?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ask").click()
+    expect(page.locator("section.answer .badge")).to_have_text("not covered by the docs")
+    expect(page.locator("section.answer")).to_have_class(re.compile("not-covered"))
+    shot(page, "chat-not-covered")
+
+
+def test_accounts_and_account_page(page: Page) -> None:
+    page.goto("/accounts")
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(15)
+    shot(page, "accounts")
+
+    page.get_by_role("link", name="Brightline Logistics").click()
+    page.wait_for_url(re.compile(r"/accounts/\d+$"))
+    expect(page.locator("h1")).to_have_text("Brightline Logistics")
+    chart = page.locator("svg.chart")
+    expect(chart).to_be_visible()
+    assert chart.locator("rect").count() >= 20
+    questions = page.locator("section", has=page.get_by_role("heading", name="Questions", exact=True))
+    assert questions.locator("table tbody tr").count() >= 1
+    shot(page, "account")
+
+
+def test_reports_list_and_weekly_report(page: Page) -> None:
+    page.goto("/reports")
+    links = page.locator("ul.reports li a")
+    assert links.count() >= 1
+    shot(page, "reports")
+
+    links.first.click()
+    page.wait_for_url(re.compile(r"/reports/weekly/\d{4}-\d{2}-\d{2}$"))
+    expect(page.locator("article.report h1")).to_contain_text("Recurring questions")
+    assert page.locator("article.report table").count() >= 1
+    assert page.locator("article.report table tbody tr").count() >= 1
+    shot(page, "report")
+
+
+def test_unknown_pages_are_404(page: Page) -> None:
+    assert page.goto("/topics/999999").status == 404
+    assert page.goto("/kb/no/such/page.md").status == 404
+    assert page.goto("/reports/weekly/1999-01-04").status == 404
