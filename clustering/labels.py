@@ -5,6 +5,7 @@ Without an LLM the label is the top keywords, shown as such; it is honest about 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +17,12 @@ def class_tfidf_keywords(docs_per_topic: Sequence[Sequence[str]], top_n: int = 6
     joined = [" ".join(d) for d in docs_per_topic]
     if not any(joined):
         return [[] for _ in joined]
-    vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    vec = CountVectorizer(
+        stop_words="english",
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+        preprocessor=_expand_contractions,
+    )
     try:
         counts = vec.fit_transform(joined).toarray().astype(np.float64)
     except ValueError:  # only stop words
@@ -39,6 +45,15 @@ def class_tfidf_keywords(docs_per_topic: Sequence[Sequence[str]], top_n: int = 6
             words.append(term)
         out.append(words)
     return out
+
+
+_CONTRACTION = re.compile(r"(?i)\b(\w+)n['’]t\b|['’](s|m|re|ve|ll|d)\b")
+
+
+def _expand_contractions(text: str) -> str:
+    """'hasn't' → 'has not', "card's" → 'card': otherwise the tokenizer leaves stubs like "hasn" as keywords."""
+    text = text.lower().replace("can't", "can not").replace("won't", "will not").replace("can’t", "can not")
+    return _CONTRACTION.sub(lambda m: f"{m.group(1)} not" if m.group(1) else "", text)
 
 
 def keyword_label(keywords: Sequence[str]) -> str:

@@ -60,6 +60,15 @@ def _summary(t: Topic) -> TopicSummary:
     )
 
 
+def _active(status: str | None, gaps_only: bool):  # type: ignore[no-untyped-def]
+    q = select(Topic).where(col(Topic.active).is_(True))
+    if status:
+        q = q.where(Topic.status == status)
+    if gaps_only:
+        q = q.where(col(Topic.gap_kind).is_not(None))
+    return q
+
+
 def list_topics(
     runtime: Runtime,
     status: str | None = None,
@@ -68,19 +77,22 @@ def list_topics(
     offset: int = 0,
 ) -> list[TopicSummary]:
     """Active topics, biggest gap first (then largest)."""
+    q = _active(status, gaps_only)
+    q = q.order_by(col(Topic.gap_score).desc(), col(Topic.size).desc(), col(Topic.id)).offset(offset)
+    if limit:
+        q = q.limit(limit)
     with Session(runtime.engine) as session:
-        q = select(Topic).where(col(Topic.active).is_(True))
-        if status:
-            q = q.where(Topic.status == status)
-        if gaps_only:
-            q = q.where(col(Topic.gap_kind).is_not(None))
-        q = q.order_by(col(Topic.gap_score).desc(), col(Topic.size).desc(), col(Topic.id)).offset(offset)
-        if limit:
-            q = q.limit(limit)
         return [_summary(t) for t in session.exec(q).all()]
 
 
+def count_matching(runtime: Runtime, status: str | None = None, gaps_only: bool = False) -> int:
+    """How many topics `list_topics` would return without a limit (for pagination)."""
+    with Session(runtime.engine) as session:
+        return int(session.exec(select(func.count()).select_from(_active(status, gaps_only).subquery())).one())
+
+
 def count_topics(runtime: Runtime) -> dict[str, int]:
+    """Active topics per gap kind ("covered" for none), plus the total."""
     with Session(runtime.engine) as session:
         rows = session.exec(
             select(Topic.gap_kind, func.count()).where(col(Topic.active).is_(True)).group_by(Topic.gap_kind)

@@ -92,7 +92,9 @@ def _ticket(
     requester = users.get(str(t.get("requester_id")))
     org_id = str(t["organization_id"]) if t.get("organization_id") is not None else None
     org = orgs.get(org_id or "")
-    text = description if subject and description.lower().startswith(subject.lower()) else f"{subject}\n{description}"
+    # Web-form subjects are often the description's first words, cut off with "...": don't say it twice.
+    stem = " ".join(subject.rstrip(".… ").lower().split())
+    text = description if stem and stem in " ".join(description.lower().split()) else f"{subject}\n{description}"
     staff_answer: str | None = None
     follow_ups: list[str] = []
     for c in comments[1:] if comments else []:

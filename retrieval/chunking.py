@@ -35,7 +35,9 @@ def chunk_markdown(text: str) -> list[ChunkRecord]:
     for doc in headers.split_text(text):
         path = [doc.metadata[k] for _, k in _HEADERS if k in doc.metadata]
         deepest = path[-1] if path else ""
-        for piece in splitter.split_text(doc.page_content):
+        # The header splitter marks paragraph breaks as hard line breaks ("  \n"); restore the blank lines so
+        # paragraphs, tables and lists stay apart for the paragraph-aware splitter, snippets and prompts.
+        for piece in splitter.split_text(doc.page_content.replace("  \n", "\n\n")):
             piece = piece.strip()
             if len(piece) < 20:
                 continue

@@ -28,9 +28,14 @@ DEMO_END = date(2026, 11, 23)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests build their own settings: a developer's DOCGAP_* variables must not leak in."""
-    for key in [k for k in os.environ if k.startswith("DOCGAP_")]:
+    """Tests build their own settings: a developer's DOCGAP_* variables must not leak in.
+
+    DOCGAP_SCREENSHOTS (where the browser tests save page screenshots) is the tests' own and stays.
+    """
+    for key in [k for k in os.environ if k.startswith("DOCGAP_") and k != "DOCGAP_SCREENSHOTS"]:
         del os.environ[key]
+
+
 NOW = datetime(2026, 11, 24, 9, 0)
 
 

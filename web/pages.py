@@ -35,8 +35,11 @@ _PIPES = re.compile(r"(?:\s*\|)+\s*")
 
 
 def markdown_plain(text: str) -> str:
-    """A Markdown excerpt (a snippet, possibly cut mid-table) as plain one-line text: no `**`, link targets or table
-    rules; table cells separated by " · ". The result is text, to be HTML-escaped like any other."""
+    """A Markdown excerpt (a snippet, possibly cut mid-table) as plain one-line text.
+
+    Drops `**`, link targets and table rules and separates table cells with " · ". The result is text, to be
+    HTML-escaped like any other.
+    """
     t = _LINK.sub(r"\1", text)
     t = _TABLE_RULE.sub(" ", t)
     t = t.replace("**", "").replace("__", "").replace("`", "")
@@ -85,7 +88,8 @@ def board_page(runtime: Runtime, view: str = "gaps", status: str | None = None, 
         everything = [t for t in everything if not t.gap_kind]
     pages = max(1, -(-len(everything) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    return BoardPage(everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], count_topics(runtime), view, status, page, pages)
+    shown = everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return BoardPage(shown, count_topics(runtime), view, status, page, pages)
 
 
 @dataclass
@@ -125,12 +129,22 @@ def accounts_page(runtime: Runtime) -> list[AccountRow]:
         total = dict(session.exec(select(Question.account_id, func.count()).group_by(Question.account_id)).all())
         recent = dict(
             session.exec(
-                select(Question.account_id, func.count()).where(Question.created_at >= since).group_by(Question.account_id)
+                select(Question.account_id, func.count())
+                .where(Question.created_at >= since)
+                .group_by(Question.account_id)
             ).all()
         )
     rows = [
-        AccountRow(a.id or 0, a.name, a.owner, a.segment, a.arr, a.renewal_date.isoformat() if a.renewal_date else None,
-                   total.get(a.id, 0), recent.get(a.id, 0))
+        AccountRow(
+            a.id or 0,
+            a.name,
+            a.owner,
+            a.segment,
+            a.arr,
+            a.renewal_date.isoformat() if a.renewal_date else None,
+            total.get(a.id, 0),
+            recent.get(a.id, 0),
+        )
         for a in accounts
     ]
     return sorted(rows, key=lambda r: -r.questions)
@@ -194,15 +208,6 @@ class DocPage:
     """In page order, one per section of the document."""
 
 
-def chunk_markdown_text(text: str) -> str:
-    """A stored chunk back to Markdown for display.
-
-    The header splitter joins a section's paragraphs with a hard line break ("  \n") instead of a blank line, which
-    would glue a paragraph onto the table or list before it; put the blank line back.
-    """
-    return text.replace("  \n", "\n\n")
-
-
 def _without_overlap(previous: str, text: str, least: int = 8) -> str:
     """`text` minus its start when that repeats the end of `previous` (chunks of a long section overlap)."""
     for k in range(min(len(previous), len(text)), least - 1, -1):
@@ -244,7 +249,7 @@ def doc_page(runtime: Runtime, url: str) -> DocPage | None:
             same += 1
         headings = [(min(level + 2, 4), parts[level]) for level in range(same, len(parts))]
         shown = parts
-        page.sections.append(DocSection(anchor, section, headings, markdown_html(chunk_markdown_text(text))))
+        page.sections.append(DocSection(anchor, section, headings, markdown_html(text)))
     return page
 
 

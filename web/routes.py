@@ -94,8 +94,15 @@ def chat_ask(
     account: Annotated[str | None, Form()] = None,
 ):
     result = answer_question(runtime, question, account=account or None)
-    return _render(request, "chat.html", runtime, answer=result, question=question, account=account or "",
-                   accounts=account_names(runtime))
+    return _render(
+        request,
+        "chat.html",
+        runtime,
+        answer=result,
+        question=question,
+        account=account or "",
+        accounts=account_names(runtime),
+    )
 
 
 @router.get("/accounts", response_class=HTMLResponse)

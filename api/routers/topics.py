@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import RuntimeDep
 from api.schemas import StatusChange, TopicDetailOut, TopicOut, TopicPage
-from clustering.topics import count_topics, list_topics, set_status, topic_detail
+from clustering.topics import count_matching, list_topics, set_status, topic_detail
 from docgap.models import TOPIC_STATUSES
 
 router = APIRouter(prefix="/v1/topics", tags=["topics"])
@@ -26,11 +26,7 @@ def get_topics(
     if status is not None and status not in TOPIC_STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(TOPIC_STATUSES)}")
     items = list_topics(runtime, status=status, gaps_only=gaps_only, limit=limit, offset=offset)
-    total = (
-        len(list_topics(runtime, status=status, gaps_only=gaps_only))
-        if (status or gaps_only)
-        else count_topics(runtime)["total"]
-    )
+    total = count_matching(runtime, status=status, gaps_only=gaps_only)
     return TopicPage(items=[TopicOut(**asdict(t)) for t in items], limit=limit, offset=offset, total=total)
 
 

@@ -56,9 +56,12 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+SCREENSHOTS = os.environ.get("DOCGAP_SCREENSHOTS") or None
+
+
 def shot(page: Page, name: str) -> None:
     """Full-page screenshot into $DOCGAP_SCREENSHOTS, when set."""
-    folder = os.environ.get("DOCGAP_SCREENSHOTS")
+    folder = SCREENSHOTS
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
@@ -107,9 +110,14 @@ def test_topic_page_from_board(page: Page) -> None:
     chart = page.locator("svg.chart").first
     expect(chart).to_be_visible()
     assert chart.locator("rect").count() >= 20
-    # bars with questions have a visible height
+    # bars with questions have a visible height, and the chart is drawn at a readable size
     heights = [float(h) for h in chart.locator("rect").evaluate_all("els => els.map(e => e.getAttribute('height'))")]
     assert max(heights) > 0
+    box = chart.bounding_box()
+    assert box is not None and box["width"] >= 300 and box["height"] >= 100, box
+    # passages are shown as text, not raw Markdown
+    passages = " ".join(page.locator(".passage p").all_inner_texts())
+    assert "**" not in passages and "|---" not in passages
     shot(page, "topic")
 
     kb_links.first.click()
@@ -163,6 +171,12 @@ def test_chat_answers_with_citation_and_says_when_not_covered(page: Page) -> Non
     expect(page.locator("form.ask textarea")).to_have_value("How long does it take for my new card to arrive?")
     citation = page.locator(".citations a[href^='/kb/cards/card-delivery.md']").first
     expect(citation).to_be_visible()
+    # the answer's [n] markers link to the citations; Markdown is rendered, not shown raw
+    assert "**" not in answer.locator(".text").inner_text()
+    marker = answer.locator(".text a.cite").first
+    target = marker.get_attribute("href")
+    assert target and re.fullmatch(r"#cite-\d", target)
+    expect(page.locator(f"li{target}")).to_have_count(1)
     shot(page, "chat-covered")
 
     citation.click()
@@ -198,7 +212,7 @@ def test_accounts_and_account_page(page: Page) -> None:
 
 def test_reports_list_and_weekly_report(page: Page) -> None:
     page.goto("/reports")
-    links = page.locator("ul.reports li a")
+    links = page.locator("table.reports tbody a")
     assert links.count() >= 1
     shot(page, "reports")
 
@@ -208,6 +222,44 @@ def test_reports_list_and_weekly_report(page: Page) -> None:
     assert page.locator("article.report table").count() >= 1
     assert page.locator("article.report table tbody tr").count() >= 1
     shot(page, "report")
+
+
+def test_doc_page_renders_markdown_and_relative_links(page: Page) -> None:
+    page.goto("/kb/cards/card-delivery.md#how-long-delivery-takes")
+    doc = page.locator("article.doc")
+    expect(doc.locator("h1")).to_have_text("Card delivery: when will my card arrive?")
+    # one heading per section, without the page title repeated in front of it
+    expect(doc.get_by_role("heading", name="How long delivery takes", exact=True)).to_have_count(1)
+    # the paragraph after the table is a paragraph, not a table row
+    expect(doc.locator("table tbody tr")).to_have_count(2)
+    expect(doc.locator("p", has_text="Working days are Monday to Friday")).to_have_count(1)
+    ids = doc.locator("section[id]").evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)), f"duplicate anchors: {ids}"
+
+    # a long section split into overlapping chunks is shown once
+    page.goto("/kb/payments/card-payment-fees.md")
+    expect(page.get_by_text("2. The merchant added a surcharge", exact=True)).to_have_count(1)
+    # relative links between doc pages resolve to the doc viewer
+    page.get_by_role("link", name="Exchange rates").click()
+    page.wait_for_url(re.compile(r"/kb/exchange/exchange-rates\.md$"))
+    expect(page.locator("article.doc h1")).not_to_be_empty()
+
+
+@pytest.mark.parametrize("path", ["/", "/topics/{first}", "/chat", "/accounts", "/reports"])
+def test_pages_fit_a_phone_screen(browser: Browser, live_server, path: str) -> None:
+    if "{first}" in path:
+        first = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 1}).json()["items"][0]["id"]
+        path = path.format(first=first)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 400, "height": 800})
+    try:
+        pg = context.new_page()
+        pg.goto(path)
+        overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 400px screen"
+        if path == "/":
+            shot(pg, "board-phone")
+    finally:
+        context.close()
 
 
 def test_unknown_pages_are_404(page: Page) -> None:
