@@ -154,6 +154,27 @@ def ingest_slack(
     _report_import(result, f"slack {export}")
 
 
+@ingest_app.command("email")
+def ingest_email(
+    path: Annotated[Path, typer.Argument(help="An mbox file, or a folder of .eml files (searched recursively).")],
+) -> None:
+    """Import email threads.
+
+    The first customer message of a thread is the question; the first reply from `DOCGAP_STAFF_DOMAINS` is its
+    staff answer; quoted history and signatures are removed; the sender's domain maps it to an account.
+
+    Example: `DOCGAP_STAFF_DOMAINS=mycompany.com docgap ingest email support.mbox`
+    """
+    _check_file(path)
+    from docgap.pipeline import import_questions
+    from ingest.mail import read_email
+
+    rt = _runtime()
+    with _progress() as p:
+        result = import_questions(rt, read_email(path, rt.settings.staff_domain_list), p)
+    _report_import(result, f"email {path}")
+
+
 @ingest_app.command("csv")
 def ingest_csv(
     file: Annotated[Path, typer.Argument(help="CSV file with a header row.")],

@@ -27,6 +27,8 @@ class QuestionRecord:
     text: str
     created_at: datetime
     hint: AccountHint = field(default_factory=AccountHint)
+    subject: str | None = None
+    """Ticket or email subject; stored in front of the cleaned text unless the text already says it."""
     author: str | None = None
     channel: str | None = None
     thread_id: str | None = None

@@ -47,6 +47,18 @@ def store_records(
     return result
 
 
+def with_subject(subject: str | None, body: str) -> str:
+    """Subject line + body, unless the body already says it.
+
+    Web-form subjects are often the body's first words cut off with "...", and saying it twice would weigh those
+    words double in the embedding.
+    """
+    stem = " ".join((subject or "").rstrip(".… ").lower().split())
+    if not stem or stem in " ".join(body.lower().split()):
+        return body or (subject or "")
+    return f"{subject}\n{body}" if body else subject or ""
+
+
 def _flush(session: Session, resolver: AccountResolver, batch: list[QuestionRecord], result: IngestResult) -> None:
     existing: dict[tuple[str, str], Question] = {}
     for source in {r.source for r in batch}:
@@ -54,7 +66,7 @@ def _flush(session: Session, resolver: AccountResolver, batch: list[QuestionReco
         query = select(Question).where(Question.source == source, col(Question.external_id).in_(ids))
         existing.update({(q.source, q.external_id): q for q in session.exec(query).all()})
     for rec in batch:
-        text = clean_text(rec.text)
+        text = with_subject(rec.subject, clean_text(rec.text))
         if is_noise(text):
             result.skipped += 1
             continue

@@ -92,9 +92,6 @@ def _ticket(
     requester = users.get(str(t.get("requester_id")))
     org_id = str(t["organization_id"]) if t.get("organization_id") is not None else None
     org = orgs.get(org_id or "")
-    # Web-form subjects are often the description's first words, cut off with "...": don't say it twice.
-    stem = " ".join(subject.rstrip(".… ").lower().split())
-    text = description if stem and stem in " ".join(description.lower().split()) else f"{subject}\n{description}"
     staff_answer: str | None = None
     follow_ups: list[str] = []
     for c in comments[1:] if comments else []:
@@ -110,7 +107,8 @@ def _ticket(
     return QuestionRecord(
         source=SOURCE,
         external_id=ticket_id,
-        text=text.strip(),
+        text=description,
+        subject=subject or None,
         created_at=parse_timestamp(t["created_at"]),
         hint=AccountHint(
             zendesk_org_id=org_id,

@@ -24,6 +24,8 @@ from retrieval.index import Passage, search
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
+# Sentences about the page itself ("This page explains …") answer nothing; never extract them.
+_META = re.compile(r"^(this|the following) (page|article|section|guide)\b|^see also\b", re.I)
 TOPIC_MATCH = 0.5
 
 
@@ -139,7 +141,7 @@ def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: lis
     for n, p in enumerate(passages[:3], start=1):
         for j, s in enumerate(_SENTENCE.split(p.text)):
             s = s.strip(" -*#\t")
-            if len(s) >= 25:
+            if len(s) >= 25 and not _META.match(s):
                 candidates.append((n, j, s))
     if not candidates:
         return NOT_COVERED

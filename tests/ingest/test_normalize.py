@@ -23,3 +23,18 @@ def test_author_hash_is_stable_and_not_the_address() -> None:
     h = author_hash("Sam@Example.com ")
     assert h == author_hash("sam@example.com") and h and "example" not in h
     assert email_domain("Sam <sam@Example.com>") == "example.com"
+
+
+def test_subject_is_kept_only_when_it_adds_something() -> None:
+    from ingest.store import with_subject
+
+    assert with_subject("Card declined", "Why was my card declined?") == "Why was my card declined?"
+    assert (
+        with_subject("I am still waiting on my ca...", "I am still waiting on my card?")
+        == "I am still waiting on my card?"
+    )
+    assert (
+        with_subject("Urgent: travel", "My card was declined in Spain")
+        == "Urgent: travel\nMy card was declined in Spain"
+    )
+    assert with_subject("PIN", "") == "PIN"

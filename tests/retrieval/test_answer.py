@@ -10,6 +10,7 @@ def test_documented_question_is_answered_with_the_right_citation(demo_runtime) -
     assert a.covered and a.mode == "offline"
     assert a.citations[0].url.startswith("cards/card-delivery.md")
     assert "[1]" in a.answer and a.answer != NOT_COVERED
+    assert "This page" not in a.answer, "sentences about the page itself answer nothing"
     assert all(1 <= int(n) <= len(a.citations) for n in __import__("re").findall(r"\[(\d+)\]", a.answer))
 
 
