@@ -47,7 +47,7 @@ def main() -> None:
         t = topics.get(tid)
         kind = (t.gap_kind or "covered") if t else "unassigned"
         cov = f"{t.coverage:.2f}" if t and t.coverage is not None else "-"
-        table[status[intent]].append((intent, kind, cov, tid))
+        table[status.get(intent, "chatter")].append((intent, kind, cov, tid))
     for st in ("undocumented", "partial", "documented"):
         rows = table[st]
         flagged = sum(1 for r in rows if r[1] in ("missing", "partial"))

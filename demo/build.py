@@ -32,6 +32,8 @@ RISING_ACCOUNT = "Brightline Logistics"
 RISING_INTENT = "transfer_not_received_by_recipient"
 RISING_PER_WEEK = [0, 1, 0, 1, 1, 0, 1, 1, 1, 2, 1, 2, 2, 3, 3, 4]  # 23 over the last 16 weeks
 STAFF_DOMAIN = "fernpay.com"
+CHATTER = "(chatter)"
+"""The intent recorded in truth.csv for channel messages that ask nothing."""
 
 ACCOUNTS = [
     # name, domain, zendesk org id, slack channel id (or ""), owner, segment, ARR, weight
@@ -77,6 +79,7 @@ class Item:
     channel: str  # "zendesk" or "slack"
     staff_reply: str | None
     follow_up: str | None
+    language: str = "en"
     external_id: str = field(init=False, default="")
 
 
@@ -110,8 +113,9 @@ def generate(end: date, seed: int = 7) -> list[Item]:
         d = start + timedelta(days=int(day_offset))
         return datetime.combine(d, time(8)) + timedelta(minutes=rng.randrange(0, 10 * 60))
 
-    def add(text: str, intent: str, account: int, created: datetime) -> None:
-        slack = bool(ACCOUNTS[account][3]) and rng.random() < 0.5
+    def add(text: str, intent: str, account: int, created: datetime, slack: bool | None = None, lang: str = "en") -> None:
+        if slack is None:
+            slack = bool(ACCOUNTS[account][3]) and rng.random() < 0.5
         items.append(
             Item(
                 n=len(items),
@@ -121,8 +125,9 @@ def generate(end: date, seed: int = 7) -> list[Item]:
                 created=created,
                 user=rng.randrange(4),
                 channel="slack" if slack else "zendesk",
-                staff_reply=rng.choice(STAFF_REPLIES) if rng.random() < 0.45 else None,
-                follow_up=rng.choice(FOLLOW_UPS) if rng.random() < 0.15 else None,
+                staff_reply=rng.choice(STAFF_REPLIES) if rng.random() < 0.45 and intent != CHATTER else None,
+                follow_up=rng.choice(FOLLOW_UPS) if rng.random() < 0.15 and intent != CHATTER else None,
+                language=lang,
             )
         )
 
@@ -142,6 +147,14 @@ def generate(end: date, seed: int = 7) -> list[Item]:
             text = pool[RISING_INTENT][used[RISING_INTENT] % len(pool[RISING_INTENT])]
             used[RISING_INTENT] += 1
             add(text, RISING_INTENT, rising, when((first_week + w) * 7 + rng.random() * 5))
+    # Shared channels also carry questions in other languages and chatter that asks nothing (for question
+    # detection and multilingual grouping).
+    slack_accounts = [i for i, a in enumerate(ACCOUNTS) if a[3]]
+    for name, recent_weeks in (("multilingual.csv", 10), ("chatter.csv", WEEKS)):
+        with (DEMO_DIR / name).open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                day = WEEKS * 7 - recent_weeks * 7 * rng.random()
+                add(row["text"], row.get("intent") or CHATTER, rng.choice(slack_accounts), when(day), True, row["language"])
     items.sort(key=lambda it: it.created)
     for i, it in enumerate(items):
         it.n = i
@@ -373,9 +386,9 @@ def write_truth(items: list[Item], out: Path) -> None:
     """Ground truth for evaluation: each generated question's intent, source and external id."""
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["source", "external_id", "account", "intent", "text"])
+        w.writerow(["source", "external_id", "account", "intent", "language", "text"])
         for it in items:
-            w.writerow([it.channel, it.external_id, ACCOUNTS[it.account][0], it.intent, it.text])
+            w.writerow([it.channel, it.external_id, ACCOUNTS[it.account][0], it.intent, it.language, it.text])
 
 
 def build(out: Path, end: date, seed: int = 7) -> dict[str, int]:

@@ -50,6 +50,10 @@ class Question(SQLModel, table=True):
     thread_id: str | None = None
     created_at: NaiveDatetime = Field(index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    """Cleaned and PII-redacted: this is what is embedded, shown and sent to an LLM."""
+    redactions: dict[str, int] = _json(dict)
+    """How many values of each kind (email, phone, card, …) redaction replaced."""
+    language: str | None = Field(default=None, index=True)
     priority: str | None = None
     staff_answer: str | None = Field(default=None, sa_column=Column(Text))
     follow_ups: list[str] = _json(list)
@@ -131,3 +135,19 @@ class Report(SQLModel, table=True):
     mode: str
     markdown: str = Field(sa_column=Column(Text, nullable=False))
     data: dict[str, Any] = _json(dict)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where a live source sync stopped (e.g. Zendesk's `after_cursor`), committed with the page it follows."""
+
+    source: str = Field(primary_key=True)
+    cursor: str
+    updated_at: NaiveDatetime
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Event ids already handled, so a webhook provider's retries (Slack's `X-Slack-Retry-Num`) change nothing."""
+
+    source: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+    received_at: NaiveDatetime

@@ -52,6 +52,23 @@ class Settings(BaseSettings):
         description="Comma-separated email domains of your own staff; their replies become staff answers, "
         "not questions (Zendesk agents are recognised by role without this).",
     )
+    zendesk_subdomain: str = Field(
+        default="", description="Zendesk subdomain for live sync (`acme` for https://acme.zendesk.com)."
+    )
+    zendesk_url: str = Field(
+        default="", description="Zendesk base URL for live sync; overrides the subdomain (proxies, tests)."
+    )
+    zendesk_email: str = Field(default="", description="Zendesk agent email for API-token auth.")
+    zendesk_token: str = Field(default="", description="Zendesk API token (Admin Center → Apps and integrations).")
+    slack_signing_secret: str = Field(
+        default="",
+        description="Slack app signing secret; checks `/webhooks/slack/events` requests. Empty = endpoint off (503).",
+    )
+    slack_staff_user_ids: str = Field(
+        default="",
+        description="Comma-separated Slack user ids of your staff: their thread replies received by the Events API "
+        "become staff answers (events carry no email, so `DOCGAP_STAFF_DOMAINS` cannot tell).",
+    )
 
     @property
     def staff_domain_list(self) -> list[str]:
