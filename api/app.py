@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 import docgap
 from api.deps import get_runtime
-from api.routers import answers, topics
+from api.routers import answers, topics, webhooks
 from docgap.runtime import Runtime
 from web import STATIC_DIR
 from web.routes import router as web_router
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(answers.router)
     app.include_router(topics.router)
+    app.include_router(webhooks.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

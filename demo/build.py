@@ -113,7 +113,9 @@ def generate(end: date, seed: int = 7) -> list[Item]:
         d = start + timedelta(days=int(day_offset))
         return datetime.combine(d, time(8)) + timedelta(minutes=rng.randrange(0, 10 * 60))
 
-    def add(text: str, intent: str, account: int, created: datetime, slack: bool | None = None, lang: str = "en") -> None:
+    def add(
+        text: str, intent: str, account: int, created: datetime, slack: bool | None = None, lang: str = "en"
+    ) -> None:
         if slack is None:
             slack = bool(ACCOUNTS[account][3]) and rng.random() < 0.5
         items.append(
@@ -154,7 +156,14 @@ def generate(end: date, seed: int = 7) -> list[Item]:
         with (DEMO_DIR / name).open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 day = WEEKS * 7 - recent_weeks * 7 * rng.random()
-                add(row["text"], row.get("intent") or CHATTER, rng.choice(slack_accounts), when(day), True, row["language"])
+                add(
+                    row["text"],
+                    row.get("intent") or CHATTER,
+                    rng.choice(slack_accounts),
+                    when(day),
+                    True,
+                    row["language"],
+                )
     items.sort(key=lambda it: it.created)
     for i, it in enumerate(items):
         it.n = i

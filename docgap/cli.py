@@ -90,24 +90,46 @@ def _check_file(path: Path) -> None:
 @ingest_app.command("docs")
 def ingest_docs(
     path: Annotated[
-        Path, typer.Argument(help="Folder of Markdown pages (.md, .markdown, .mdx), searched recursively.")
-    ],
-    source: Annotated[str | None, typer.Option(help="Name of this doc source (default: the folder's path).")] = None,
+        Path | None,
+        typer.Argument(help="Folder of pages (.md, .markdown, .mdx, .html, .htm, .rst), searched recursively."),
+    ] = None,
+    sitemap: Annotated[
+        str | None, typer.Option(help="Crawl a docs site instead: URL of its sitemap.xml (or sitemap index).")
+    ] = None,
+    openapi: Annotated[
+        Path | None, typer.Option(help="Index an OpenAPI spec (JSON or YAML) instead: one passage per operation.")
+    ] = None,
+    max_pages: Annotated[int | None, typer.Option(help="With --sitemap: fetch at most this many pages.")] = None,
+    concurrency: Annotated[int, typer.Option(help="With --sitemap: pages fetched at once.")] = 4,
+    source: Annotated[
+        str | None, typer.Option(help="Name of this doc source (default: the folder's path, sitemap URL or spec path).")
+    ] = None,
 ) -> None:
-    """Index a documentation folder for answers and coverage.
+    """Index documentation for answers and coverage: a folder, a site (via its sitemap), or an OpenAPI spec.
 
-    Re-running re-indexes only changed pages and drops pages that were deleted.
+    Re-running re-indexes only changed pages and drops pages that were deleted. Pages that fail to fetch are
+    reported by URL (exit status 2) and keep their previous passages.
 
     Example: `docgap ingest docs ./helpcenter`
+
+    Example: `docgap ingest docs --sitemap https://docs.example.com/sitemap.xml --max-pages 500`
+
+    Example: `docgap ingest docs --openapi openapi.yaml`
     """
-    if not path.is_dir():
+    if sum(x is not None for x in (path, sitemap, openapi)) != 1:
+        _fail("give exactly one of a folder, --sitemap URL or --openapi FILE")
+    if path is not None and not path.is_dir():
         _fail(f"{path} is not a folder")
+    if openapi is not None:
+        _check_file(openapi)
     from docgap.pipeline import import_docs
+    from ingest.site import CrawlOptions
 
     rt = _runtime()
+    crawl = CrawlOptions(max_pages=max_pages, concurrency=concurrency)
     with _progress() as p:
-        result = import_docs(rt, path, source, p)
-    _report_import(result, f"docs from {path}")
+        result = import_docs(rt, path, source, p, sitemap=sitemap, openapi=openapi, crawl=crawl)
+    _report_import(result, f"docs from {path or sitemap or openapi}")
 
 
 @ingest_app.command("zendesk")
@@ -129,7 +151,7 @@ def ingest_zendesk(
 
     rt = _runtime()
     with _progress() as p:
-        result = import_questions(rt, read_zendesk(file, rt.settings.staff_domain_list), p)
+        result = import_questions(rt, read_zendesk(file, rt.settings.staff_domain_list), p, location=str(file))
     _report_import(result, f"zendesk {file}")
 
 
@@ -150,7 +172,7 @@ def ingest_slack(
 
     rt = _runtime()
     with _progress() as p:
-        result = import_questions(rt, read_slack_export(export, rt.settings.staff_domain_list), p)
+        result = import_questions(rt, read_slack_export(export, rt.settings.staff_domain_list), p, location=str(export))
     _report_import(result, f"slack {export}")
 
 
@@ -171,7 +193,7 @@ def ingest_email(
 
     rt = _runtime()
     with _progress() as p:
-        result = import_questions(rt, read_email(path, rt.settings.staff_domain_list), p)
+        result = import_questions(rt, read_email(path, rt.settings.staff_domain_list), p, location=str(path))
     _report_import(result, f"email {path}")
 
 
@@ -194,7 +216,7 @@ def ingest_csv(
     rt = _runtime()
     columns = ColumnMap(text_column, id_column, account_column, created_column)
     with _progress() as p:
-        result = import_questions(rt, read_csv(file, columns, rt.clock()), p)
+        result = import_questions(rt, read_csv(file, columns, rt.clock()), p, location=str(file))
     _report_import(result, f"csv {file}")
 
 
@@ -218,6 +240,28 @@ def accounts_import(
     result, mapped = import_accounts(_runtime(), file)
     out.print(f"{mapped} questions newly mapped to an account")
     _report_import(result, f"accounts {file}")
+
+
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """Show each question source: questions stored, the last import or sync, its status and errors.
+
+    A last import shown as "interrupted" was killed mid-way; re-running the same command resumes it.
+    """
+    from ingest.runs import source_statuses
+
+    rows = source_statuses(_runtime())
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], indent=1))
+        return
+    if not rows:
+        out.print("No sources yet: try `docgap ingest zendesk FILE` or `docgap demo`.")
+        return
+    table = Table("source", "questions", "last import", "status", "added", "errors", "from")
+    for r in rows:
+        table.add_row(r.source, str(r.questions), r.last_import or "—", r.last_status or "—", str(r.last_added),
+                      str(r.last_errors), r.last_location or r.cursor or "—")
+    out.print(table)
 
 
 @app.command()
@@ -342,6 +386,28 @@ def report_weekly(
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:
         print(render_markdown(report))
+
+
+@app.command()
+def sync(source: Annotated[str, typer.Argument(help="The live source to sync: `zendesk`.")]) -> None:
+    """Import what changed in a live source since the last sync (run it from cron or a scheduler).
+
+    Zendesk: the incremental ticket export from the cursor stored in the database, plus each ticket's comments.
+    Needs `DOCGAP_ZENDESK_SUBDOMAIN` (or `DOCGAP_ZENDESK_URL`), `DOCGAP_ZENDESK_EMAIL` and `DOCGAP_ZENDESK_TOKEN`.
+
+    Example: `docgap sync zendesk`
+    """
+    if source != "zendesk":
+        _fail(f"unknown source {source!r}; supported: zendesk")
+    from ingest.zendesk_api import ZendeskError, sync_zendesk
+
+    try:
+        with err.status("syncing Zendesk…"):
+            result = sync_zendesk(_runtime())
+    except ZendeskError as exc:
+        _fail(f"{exc} (pages synced before the failure are kept; re-run to resume)")
+        return
+    _report_import(result.ingest, f"zendesk sync, {result.pages} pages / {result.tickets} tickets")
 
 
 @app.command()

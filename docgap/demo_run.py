@@ -31,9 +31,10 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
     staff = runtime.settings.staff_domain_list
     log(f"docs: {import_docs(runtime, HELPCENTER_DIR, 'fernpay-helpcenter', progress).summary()}")
     log(f"accounts: {import_accounts(runtime, out / 'accounts.csv')[0].summary()}")
-    zd = import_questions(runtime, read_zendesk(out / "zendesk" / "tickets.json", staff), progress)
+    tickets, export = out / "zendesk" / "tickets.json", out / "slack" / "fernpay-slack-export.zip"
+    zd = import_questions(runtime, read_zendesk(tickets, staff), progress, location=str(tickets))
     log(f"zendesk: {zd.summary()}")
-    sl = import_questions(runtime, read_slack_export(out / "slack" / "fernpay-slack-export.zip", staff), progress)
+    sl = import_questions(runtime, read_slack_export(export, staff), progress, location=str(export))
     log(f"slack: {sl.summary()}")
     res = analyse(runtime)
     c = res.clustering

@@ -151,3 +151,24 @@ class WebhookEvent(SQLModel, table=True):
     source: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
     received_at: NaiveDatetime
+
+
+class ImportRun(SQLModel, table=True):
+    """One import (a file, a sync, a webhook batch): what it added and what went wrong, for `docgap sources`.
+
+    A run still marked "running" after its process is gone was interrupted; the next run of the same import
+    resumes it (stored questions are recognised, pending embeddings are finished).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    location: str
+    started_at: NaiveDatetime
+    finished_at: NaiveDatetime | None = None
+    status: str = "running"
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    error_count: int = 0
+    errors: list[str] = _json(list)

@@ -17,7 +17,10 @@ from docgap.runtime import Runtime
 from ingest.accounts import import_accounts_csv, remap_questions
 from ingest.docs import read_docs_folder
 from ingest.embed import embed_pending_questions, pending_count
+from ingest.openapi import read_openapi
 from ingest.records import IngestError, IngestResult, QuestionRecord
+from ingest.runs import RunRecorder
+from ingest.site import CrawlOptions, crawl_sitemap
 from ingest.store import store_records
 from retrieval.coverage import assess_topics
 from retrieval.index import index_documents
@@ -31,19 +34,56 @@ def _quiet(_name: str, _total: int | None) -> Callable[[int], None]:
 
 
 def import_questions(
-    runtime: Runtime, items: Iterable[QuestionRecord | IngestError], progress: Progress = _quiet
+    runtime: Runtime,
+    items: Iterable[QuestionRecord | IngestError],
+    progress: Progress = _quiet,
+    location: str = "",
 ) -> IngestResult:
-    """Store records, then embed whatever is pending (this import's and any a crash left behind)."""
-    result = store_records(runtime.engine, items, progress("storing questions", None))
-    pending = pending_count(runtime)
-    if pending:
-        embed_pending_questions(runtime, progress("embedding questions", pending))
+    """Store records, then embed whatever is pending (this import's and any a crash left behind).
+
+    The import is recorded (see `docgap sources`), including a failure, which is re-raised.
+    """
+    recorder = RunRecorder(runtime, location)
+    try:
+        result = store_records(runtime.engine, recorder.watch(items), progress("storing questions", None))
+        pending = pending_count(runtime)
+        if pending:
+            embed_pending_questions(runtime, progress("embedding questions", pending))
+    except Exception as exc:
+        recorder.finish(None, failure=f"{type(exc).__name__}: {exc}")
+        raise
+    recorder.finish(result)
     return result
 
 
-def import_docs(runtime: Runtime, folder: Path, source: str | None = None, progress: Progress = _quiet) -> IngestResult:
-    pages = list(read_docs_folder(folder))
-    return index_documents(runtime, source or str(folder.resolve()), pages, progress("indexing pages", len(pages)))
+def import_docs(
+    runtime: Runtime,
+    folder: Path | None = None,
+    source: str | None = None,
+    progress: Progress = _quiet,
+    *,
+    sitemap: str | None = None,
+    openapi: Path | None = None,
+    crawl: CrawlOptions | None = None,
+) -> IngestResult:
+    """Index one doc source: a folder (Markdown/HTML/rST), a site through its sitemap, or an OpenAPI spec.
+
+    When nothing at all could be read (an unreachable sitemap, a broken spec) the index is left as it was: a
+    failed fetch must not look like a site whose pages were all deleted.
+    """
+    if sum(x is not None for x in (folder, sitemap, openapi)) != 1:
+        raise ValueError("import_docs takes exactly one of a folder, a sitemap URL or an OpenAPI file")
+    if sitemap is not None:
+        items, name = list(crawl_sitemap(sitemap, crawl, progress=progress("fetching pages", None))), sitemap
+    elif openapi is not None:
+        items, name = list(read_openapi(openapi)), str(openapi.resolve())
+    else:
+        assert folder is not None
+        items, name = list(read_docs_folder(folder)), str(folder.resolve())
+    errors = [i for i in items if isinstance(i, IngestError)]
+    if items and len(errors) == len(items):
+        return IngestResult(errors=errors)
+    return index_documents(runtime, source or name, items, progress("indexing pages", len(items)))
 
 
 def import_accounts(runtime: Runtime, path: Path) -> tuple[IngestResult, int]:

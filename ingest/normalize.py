@@ -15,7 +15,12 @@ _SIGNATURE_START = re.compile(
     r"|many thanks,?|thx,?)\s*$",
     re.I,
 )
-_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.?!\n]{0,40}[,!.:]?\s*", re.I)
+# A greeting is "Hi", "Hello team", "Dear Fernpay support" … up to three words, closed by , ! : or a line end.
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|bonjour|hola|hallo)\b"
+    r"([ \t]+[\w.'’-]+){0,3}[ \t]*([,!:]|\n)\s*",
+    re.I,
+)
 _WHITESPACE = re.compile(r"[ \t]+")
 _NOISE = re.compile(r"^\s*(\+1|thanks?( you)?( so much)?!*|thx!*|ok(ay)?!*|great!*|👍|:\+1:|:pray:)\s*$", re.I)
 

@@ -122,3 +122,14 @@ def _ticket(
         staff_answer=staff_answer,
         follow_ups=follow_ups,
     )
+
+
+def ticket_record(
+    ticket: dict[str, Any], users: dict[str, dict[str, Any]], orgs: dict[str, dict[str, Any]], staff: set[str]
+) -> QuestionRecord:
+    """One ticket as a record, for the live API sync (`ingest.zendesk_api`), which parses exactly like the export.
+
+    `ticket["comments"]` holds its comments (first = the description); `users`/`orgs` are keyed by id as strings.
+    Raises KeyError/TypeError/ValueError on a malformed ticket.
+    """
+    return _ticket(ticket, users, orgs, staff)

@@ -63,7 +63,7 @@ def answer_question(
     runtime: Runtime, question: str, account: str | None = None, top_k: int = 5, record: bool = True
 ) -> Answer:
     qvec = runtime.embedder.embed([question])[0]
-    passages = search(runtime, qvec, k=top_k)
+    passages = search(runtime, qvec, k=top_k, query_text=question)
     confidence = confidence_from_score(passages[0].score) if passages else 0.0
     covered = confidence >= runtime.settings.answer_min_confidence
     topic_id, topic_label = _nearest_topic(runtime, qvec)
@@ -90,7 +90,7 @@ def answer_question(
 def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answer, Iterator[str]]:
     """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained."""
     qvec = runtime.embedder.embed([question])[0]
-    passages = search(runtime, qvec, k=top_k)
+    passages = search(runtime, qvec, k=top_k, query_text=question)
     confidence = confidence_from_score(passages[0].score) if passages else 0.0
     topic_id, topic_label = _nearest_topic(runtime, qvec)
     citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]

@@ -7,25 +7,26 @@ it; long sections are then cut on paragraph and sentence boundaries. Only this m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from ingest.docs import ChunkRecord, DocumentRecord
+
+__all__ = ["ChunkRecord", "chunk_document", "chunk_markdown", "slugify"]
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 CHUNK_CHARS = 900
 CHUNK_OVERLAP = 120
 
 
-@dataclass(frozen=True)
-class ChunkRecord:
-    section: str
-    anchor: str
-    text: str
-
-
 def slugify(heading: str) -> str:
     """The anchor most Markdown renderers (GitHub, MkDocs) give a heading."""
     return re.sub(r"[\s]+", "-", re.sub(r"[^\w\s-]", "", heading.lower()).strip())
+
+
+def chunk_document(doc: DocumentRecord) -> list[ChunkRecord]:
+    """A page's passages: the ones its reader cut (an OpenAPI operation each), else its Markdown by headings."""
+    return list(doc.chunks) if doc.chunks is not None else chunk_markdown(doc.text)
 
 
 def chunk_markdown(text: str) -> list[ChunkRecord]:

@@ -1,4 +1,7 @@
-"""The doc index: documents and chunks in SQL, their vectors in the `doc_chunks` collection.
+"""The doc index: documents and chunks in SQL, their vectors in the `doc_chunks` collection, and hybrid search.
+
+Search fuses the dense (vector) ranking with a lexical BM25 ranking (`retrieval.lexical`) by reciprocal rank
+fusion; see `search`.
 
 Re-indexing a source only re-chunks and re-embeds pages whose content hash changed, and removes pages that
 disappeared from it, so running `ingest docs` again after an edit is cheap and leaves no stale passages.
@@ -6,8 +9,9 @@ disappeared from it, so running `ingest docs` again after an edit is cheap and l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -17,7 +21,15 @@ from docgap.runtime import Runtime
 from docgap.vectors import DOC_CHUNKS
 from ingest.docs import DocumentRecord
 from ingest.records import IngestError, IngestResult
-from retrieval.chunking import chunk_markdown
+from retrieval.chunking import chunk_document
+from retrieval.lexical import lexical_search
+
+FUSION_DEPTH = 30
+"""How many passages each side (dense, lexical) contributes to fusion."""
+RRF_K = 60
+"""The usual reciprocal-rank-fusion constant: it damps how much the very top ranks dominate."""
+LEXICAL_WEIGHT = 0.15
+"""Cosine points a passage gains for the query's best BM25 score; tuned on half the demo intents (bench)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ def index_documents(
         for item in items:
             if isinstance(item, IngestError):
                 result.errors.append(item)
+                seen.add(item.file)  # a page that failed this time keeps its passages until it leaves the source
                 continue
             seen.add(item.url)
             doc = current.get(item.url)
@@ -62,7 +75,7 @@ def index_documents(
             doc.title, doc.content_hash, doc.updated_at = item.title, item.content_hash, runtime.clock()
             chunks = [
                 Chunk(document_id=doc.id, ordinal=i, section=c.section, anchor=c.anchor, text=c.text)  # type: ignore[arg-type]
-                for i, c in enumerate(chunk_markdown(item.text))
+                for i, c in enumerate(chunk_document(item))
             ]
             session.add_all(chunks)
             session.flush()
@@ -95,23 +108,97 @@ def _drop_chunks(runtime: Runtime, session: Session, doc: Document) -> None:
     session.flush()
 
 
-def search(runtime: Runtime, vector: np.ndarray, k: int = 5) -> list[Passage]:
-    """The `k` passages closest to a query vector, best first."""
-    hits = runtime.vectors.query(DOC_CHUNKS, vector, k)
-    if not hits:
+def search(
+    runtime: Runtime,
+    vector: np.ndarray,
+    k: int = 5,
+    query_text: str | None = None,
+    depth: int = FUSION_DEPTH,
+    lexical_weight: float = LEXICAL_WEIGHT,
+    fusion: Literal["score", "rrf"] = "score",
+) -> list[Passage]:
+    """The `k` best passages for a query, best first.
+
+    With `query_text`, the dense (Chroma) and lexical (BM25) top-`depth` candidates are merged. The default
+    ("score") ranks each candidate by its cosine plus `lexical_weight` × its BM25 score relative to the query's
+    best BM25 score, so a passage that shares the question's rare words can overtake one that is only slightly
+    closer in meaning, and one found only by its words can enter the list. "rrf" is plain reciprocal rank fusion;
+    on the demo benchmark (`bench/hybrid_retrieval.py`) it ranks worse than dense alone, because BM25 on short
+    colloquial questions is much weaker than the dense side and RRF gives both sides an equal say.
+    Without `query_text`: dense only (callers that hold vectors but no text, e.g. coverage over stored vectors).
+    Either way `Passage.score` is the cosine similarity of the passage to `vector`: confidence and coverage
+    thresholds are calibrated on cosines, so a passage found only lexically gets its cosine from its stored vector.
+    """
+    if not query_text:
+        hits = runtime.vectors.query(DOC_CHUNKS, vector, k)
+        return _passages(runtime, [(int(h.id), h.similarity) for h in hits])
+    dense = runtime.vectors.query(DOC_CHUNKS, vector, max(k, depth))
+    lexical = lexical_search(runtime, query_text, max(k, depth))
+    cosines = {int(h.id): h.similarity for h in dense}
+    cosines.update(_cosines(runtime, vector, [h.chunk_id for h in lexical if h.chunk_id not in cosines]))
+    if fusion == "rrf":
+        order = reciprocal_rank_fusion([[int(h.id) for h in dense], [h.chunk_id for h in lexical]])
+    else:
+        top_bm25 = lexical[0].score if lexical else 1.0
+        bonus = {h.chunk_id: lexical_weight * h.score / top_bm25 for h in lexical}
+        order = sorted(cosines, key=lambda i: -(cosines[i] + bonus.get(i, 0.0)))
+    return _passages(runtime, [(i, cosines[i]) for i in order if i in cosines][:k])
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[int]:
+    """Ids ordered by the sum of weight / (k + rank) over the rankings they appear in (rank 1 = first).
+
+    RRF needs no score calibration between BM25 and cosine, which live on unrelated scales (Cormack et al. 2009).
+    Ties keep the order of first appearance, so the first ranking wins them.
+    """
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return sorted(fused, key=lambda i: -fused[i])
+
+
+def _cosines(runtime: Runtime, vector: np.ndarray, chunk_ids: list[int]) -> dict[int, float]:
+    """Cosine of `vector` to each chunk's stored vector; chunks without a vector (a crashed re-index) are left out."""
+    if not chunk_ids:
+        return {}
+    ids = [str(i) for i in chunk_ids]
+    try:
+        stored = runtime.vectors.get_vectors(DOC_CHUNKS, ids)
+    except KeyError:
+        found = {}
+        for i in ids:
+            try:
+                found[i] = runtime.vectors.get_vectors(DOC_CHUNKS, [i])[0]
+            except KeyError:
+                continue
+        ids = list(found)
+        stored = np.asarray([found[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+    q = np.asarray(vector, dtype=np.float32)
+    norms = np.linalg.norm(stored, axis=1) * (np.linalg.norm(q) or 1.0)
+    sims = (stored @ q) / np.where(norms == 0, 1.0, norms)
+    return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
+
+
+def _passages(runtime: Runtime, scored: list[tuple[int, float]]) -> list[Passage]:
+    """Passages for (chunk id, cosine) pairs, in the given order."""
+    if not scored:
         return []
     with Session(runtime.engine) as session:
         rows = session.exec(
             select(Chunk, Document)
             .join(Document, col(Chunk.document_id) == col(Document.id))
-            .where(col(Chunk.id).in_([int(h.id) for h in hits]))
+            .where(col(Chunk.id).in_([i for i, _ in scored]))
         ).all()
     by_id = {c.id: (c, d) for c, d in rows}
     out = []
-    for h in hits:
-        if int(h.id) not in by_id:
+    for chunk_id, similarity in scored:
+        if chunk_id not in by_id:
             continue  # vector without a row: a crashed re-index; `docgap reindex` repairs it
-        c, d = by_id[int(h.id)]
+        c, d = by_id[chunk_id]
         url = f"{d.url}#{c.anchor}" if c.anchor else d.url
-        out.append(Passage(c.id or 0, d.title, url, c.section, c.text, round(h.similarity, 4)))
+        out.append(Passage(c.id or 0, d.title, url, c.section, c.text, round(similarity, 4)))
     return out

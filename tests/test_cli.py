@@ -23,6 +23,8 @@ COMMANDS = [
     ["ingest", "csv"],
     ["accounts", "import"],
     ["cluster"],
+    ["sources"],
+    ["sync"],
     ["topics"],
     ["topics", "export"],
     ["ask"],

@@ -38,3 +38,11 @@ def test_subject_is_kept_only_when_it_adds_something() -> None:
         == "Urgent: travel\nMy card was declined in Spain"
     )
     assert with_subject("PIN", "") == "PIN"
+
+
+def test_inline_greetings_leave_the_question_whole() -> None:
+    assert clean_text("Hi team, why was my card declined at the airport?") == "why was my card declined at the airport?"
+    assert clean_text("Hello, why was my transfer returned?") == "why was my transfer returned?"
+    assert clean_text("Dear Fernpay support,\nMy PIN is blocked.") == "My PIN is blocked."
+    assert clean_text("Hi there I need help with my card") == "Hi there I need help with my card"
+    assert clean_text("Hey can I order a second card?") == "Hey can I order a second card?"

@@ -1,0 +1,94 @@
+"""Import bookkeeping: every import is recorded as an `ImportRun`, and `docgap sources` reads them back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from docgap.models import ImportRun, Question, SyncCursor
+from docgap.runtime import Runtime
+from ingest.records import IngestError, IngestResult, QuestionRecord
+
+ERROR_SAMPLES = 20
+
+
+class RunRecorder:
+    """Records one import: created before the first record is read, closed with the result (or the failure)."""
+
+    def __init__(self, runtime: Runtime, location: str) -> None:
+        self._runtime = runtime
+        self.source = "unknown"
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            run = ImportRun(source=self.source, location=location, started_at=runtime.clock())
+            session.add(run)
+            session.commit()
+            self.run_id = run.id
+
+    def watch(self, items: Iterable[QuestionRecord | IngestError]) -> Iterator[QuestionRecord | IngestError]:
+        """Pass records through, noting which source they come from."""
+        for item in items:
+            if isinstance(item, QuestionRecord) and self.source == "unknown":
+                self.source = item.source
+                # Written now, not at the end: a run killed mid-way must still show under its source.
+                with Session(self._runtime.engine) as session:
+                    run = session.get(ImportRun, self.run_id)
+                    assert run is not None
+                    run.source = item.source
+                    session.commit()
+            yield item
+
+    def finish(self, result: IngestResult | None, failure: str | None = None) -> None:
+        with Session(self._runtime.engine) as session:
+            run = session.get(ImportRun, self.run_id)
+            assert run is not None
+            run.source, run.finished_at = self.source, self._runtime.clock()
+            if result is not None:
+                run.added, run.updated, run.unchanged = result.added, result.updated, result.unchanged
+                run.skipped, run.error_count = result.skipped, len(result.errors)
+                run.errors = [str(e) for e in result.errors[:ERROR_SAMPLES]]
+            run.status = "failed" if failure else ("errors" if run.error_count else "ok")
+            if failure:
+                run.errors = [*run.errors, failure][-ERROR_SAMPLES:]
+            session.commit()
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    questions: int
+    last_import: str | None
+    last_location: str | None
+    last_status: str | None
+    last_added: int
+    last_errors: int
+    cursor: str | None
+
+
+def source_statuses(runtime: Runtime) -> list[SourceStatus]:
+    with Session(runtime.engine) as session:
+        counts = dict(session.exec(select(Question.source, func.count()).group_by(Question.source)).all())
+        runs = session.exec(
+            select(ImportRun).order_by(col(ImportRun.started_at).desc(), col(ImportRun.id).desc())
+        ).all()
+        cursors = {c.source: c.cursor for c in session.exec(select(SyncCursor)).all()}
+    latest: dict[str, ImportRun] = {}
+    for run in runs:
+        latest.setdefault(run.source, run)
+    out = []
+    for source in sorted(set(counts) | set(latest) | set(cursors)):
+        run = latest.get(source)
+        out.append(
+            SourceStatus(
+                source=source,
+                questions=int(counts.get(source, 0)),
+                last_import=run.started_at.isoformat(timespec="seconds") if run else None,
+                last_location=run.location if run else None,
+                last_status=("interrupted" if run.status == "running" else run.status) if run else None,
+                last_added=run.added if run else 0,
+                last_errors=run.error_count if run else 0,
+                cursor=cursors.get(source),
+            )
+        )
+    return out

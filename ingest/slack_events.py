@@ -1,0 +1,199 @@
+"""Slack Events API: verify a request, then turn `message` events into questions, answers and edits.
+
+The web layer (`api/routers/webhooks.py`) only passes the raw request here. A top-level customer message becomes a
+question with the same id the export importer gives it (`{channel}:{ts}`), so importing an export after (or
+before) receiving events never duplicates. A thread reply from a staff user (`DOCGAP_SLACK_STAFF_USER_IDS`; events
+carry a user id, not an email) becomes the staff answer if the question has none; other replies are follow-ups. An
+edit of a question's message updates its text (and re-embeds it). Deletions are ignored: the question was asked,
+and that is what gap analysis counts. Bots and system subtypes (joins, topic changes) are never questions.
+
+Every handled event id is stored in the same commit as its effect, so Slack's retries change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from docgap.models import Question, WebhookEvent
+from docgap.runtime import Runtime
+from ingest.normalize import clean_text, is_noise
+from ingest.records import AccountHint, QuestionRecord
+from ingest.slack import SOURCE
+from ingest.store import store_batch, with_subject
+from ingest.timeparse import parse_timestamp
+
+__all__ = ["MAX_SKEW_SECONDS", "EventOutcome", "handle_payload", "verify_signature"]
+
+MAX_SKEW_SECONDS = 300
+"""Slack's replay window: a signed request older (or newer) than five minutes is refused."""
+_NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def verify_signature(secret: str, timestamp: str | None, body: bytes, signature: str | None, now: datetime) -> bool:
+    """True when `signature` is Slack's `v0=` HMAC-SHA256 of `v0:{timestamp}:{body}` and the timestamp is fresh."""
+    if not secret or not timestamp or not signature:
+        return False
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now.replace(tzinfo=UTC).timestamp() - sent) > MAX_SKEW_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What an event did: `question`, `answer`, `follow_up`, `edit`, `duplicate` or `ignored` (with why)."""
+
+    action: str
+    detail: str = ""
+    question_id: int | None = None
+
+
+def handle_payload(runtime: Runtime, payload: dict[str, Any]) -> EventOutcome:
+    """Apply one verified `event_callback` payload exactly once (by `event_id`)."""
+    if payload.get("type") != "event_callback":
+        return EventOutcome("ignored", f"payload type {payload.get('type')!r}")
+    event = payload.get("event")
+    event_id = str(payload.get("event_id") or "")
+    if not isinstance(event, dict) or not event_id:
+        return EventOutcome("ignored", "no event or event_id")
+    with Session(runtime.engine) as session:
+        if session.get(WebhookEvent, (SOURCE, event_id)) is not None:
+            return EventOutcome("duplicate", event_id)
+    mark = _marker(event_id, runtime.clock())
+    try:
+        return _dispatch(runtime, event, set(_split(runtime.settings.slack_staff_user_ids)), mark)
+    except IntegrityError:
+        with Session(runtime.engine) as session:
+            if session.get(WebhookEvent, (SOURCE, event_id)) is None:
+                raise
+        return EventOutcome("duplicate", event_id)  # a concurrent retry of the same event committed first
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _marker(event_id: str, now: datetime) -> Callable[[Session], None]:
+    def mark(session: Session) -> None:
+        session.add(WebhookEvent(source=SOURCE, event_id=event_id, received_at=now))
+
+    return mark
+
+
+def _dispatch(
+    runtime: Runtime, event: dict[str, Any], staff: set[str], mark: Callable[[Session], None]
+) -> EventOutcome:
+    """Route an event to its handler; each handler stores the event id in the commit that applies it."""
+    subtype = event.get("subtype")
+    if event.get("type") != "message":
+        return _ignore(runtime, mark, f"event type {event.get('type')!r}")
+    if subtype == "message_changed":
+        return _edit(runtime, event, mark)
+    if subtype not in _NEW_MESSAGE_SUBTYPES or event.get("bot_id") or not event.get("ts"):
+        return _ignore(runtime, mark, f"subtype {subtype!r}" if subtype else "bot message")
+    if event.get("thread_ts") and str(event["thread_ts"]) != str(event["ts"]):
+        return _reply(runtime, event, staff, mark)
+    if event.get("user") in staff:
+        return _ignore(runtime, mark, "top-level staff message (an announcement, not a question)")
+    try:
+        parse_timestamp(event["ts"])
+    except ValueError:
+        return _ignore(runtime, mark, f"malformed ts {event['ts']!r}")
+    return _new_question(runtime, event, mark)
+
+
+def _ignore(runtime: Runtime, mark: Callable[[Session], None], why: str) -> EventOutcome:
+    """Remember an event that changes nothing, so its retries are recognised cheaply."""
+    with Session(runtime.engine) as session:
+        mark(session)
+        session.commit()
+    return EventOutcome("ignored", why)
+
+
+def _external_id(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+def _new_question(runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], None]) -> EventOutcome:
+    channel, ts = str(event.get("channel") or ""), str(event["ts"])
+    record = QuestionRecord(
+        source=SOURCE,
+        external_id=_external_id(channel, ts),
+        text=str(event.get("text") or ""),
+        created_at=parse_timestamp(ts),
+        hint=AccountHint(slack_channel_id=channel or None),
+        author=event.get("user"),
+        channel=channel or None,
+        thread_id=ts,
+    )
+    result = store_batch(runtime.engine, [record], mark)
+    if result.skipped:
+        return EventOutcome("ignored", "not a question (greeting, thanks, empty)")
+    return EventOutcome("question", record.external_id, _question_id(runtime, record.external_id))
+
+
+def _question_id(runtime: Runtime, external_id: str) -> int | None:
+    with Session(runtime.engine) as session:
+        q = _find(session, external_id)
+        return q.id if q else None
+
+
+def _find(session: Session, external_id: str) -> Question | None:
+    return session.exec(select(Question).where(Question.source == SOURCE, Question.external_id == external_id)).first()
+
+
+def _reply(runtime: Runtime, event: dict[str, Any], staff: set[str], mark: Callable[[Session], None]) -> EventOutcome:
+    """A thread reply: the first staff reply answers the question; a customer's reply is a follow-up."""
+    external_id = _external_id(str(event.get("channel") or ""), str(event["thread_ts"]))
+    text = clean_text(str(event.get("text") or ""))
+    with Session(runtime.engine) as session:
+        mark(session)
+        q = _find(session, external_id)
+        if q is None:
+            outcome = EventOutcome("ignored", f"reply in thread {external_id}, which is not a question")
+        elif is_noise(text):
+            outcome = EventOutcome("ignored", "reply is not content (thanks, +1)", q.id)
+        elif event.get("user") in staff:
+            if q.staff_answer:
+                outcome = EventOutcome("ignored", "question already has a staff answer", q.id)
+            else:
+                q.staff_answer = text
+                outcome = EventOutcome("answer", external_id, q.id)
+        else:
+            q.follow_ups = [*q.follow_ups, text]  # a new list, so the JSON column sees the change
+            outcome = EventOutcome("follow_up", external_id, q.id)
+        session.commit()
+    return outcome
+
+
+def _edit(runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], None]) -> EventOutcome:
+    """An edited question message updates the question's text and queues it for re-embedding."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    ts = str(message.get("ts") or "")
+    external_id = _external_id(str(event.get("channel") or ""), ts)
+    with Session(runtime.engine) as session:
+        mark(session)
+        q = _find(session, external_id) if ts else None
+        text = with_subject(None, clean_text(str(message.get("text") or "")))
+        if q is None:
+            outcome = EventOutcome("ignored", f"edit of {external_id or 'a message'}, which is not a question")
+        elif is_noise(text) or text == q.text:
+            outcome = EventOutcome("ignored", "edit leaves no new question text", q.id)
+        else:
+            q.text, q.embedded = text, False
+            outcome = EventOutcome("edit", external_id, q.id)
+        session.commit()
+    return outcome

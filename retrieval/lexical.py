@@ -1,0 +1,153 @@
+"""Lexical retrieval over doc chunks: BM25 (bm25s) on the same text the dense side embeds.
+
+Dense vectors miss exact terms a customer types (a menu path, an error code, a product name that only one page
+uses); BM25 finds them. The index lives in process memory, built from the `Chunk` table on first use. It works
+on any SQL database (SQLite today, PostgreSQL later), unlike SQLite FTS5.
+
+Why a fingerprint and not a version counter: the CLI may re-index docs while the server runs, so the only
+truth both processes share is the database. Before each search we read a cheap fingerprint (chunk count, min and
+max chunk id, and every document's id and content hash); an edited page changes its hash, a removed or added
+page changes the document set, so any change to the chunk set rebuilds the index on the next search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import Stemmer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from docgap.models import Chunk, Document
+from docgap.runtime import Runtime
+
+if TYPE_CHECKING:
+    import bm25s
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+# bm25s's English list (kept here so importing this module does not import bm25s and scipy).
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
+    "this to was will with".split()
+)
+_CACHED_DATABASES = 8
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    chunk_id: int
+    score: float
+
+
+class Analyzer:
+    """Lower-case words of two or more characters, English stop words dropped, Snowball-stemmed.
+
+    Stemming lets "activating cards" match "activate your card"; both the index and the queries go through it.
+    """
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def __call__(self, text: str) -> list[str]:
+        words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        return list(self._stemmer.stemWords(words))
+
+
+class LexicalIndex:
+    """BM25 over a fixed set of chunk texts; `search` returns chunk ids with a positive score, best first."""
+
+    def __init__(self, chunk_ids: Sequence[int], texts: Sequence[str], analyzer: Analyzer | None = None) -> None:
+        self._analyzer = analyzer or Analyzer()
+        self._ids = np.asarray(chunk_ids, dtype=np.int64)
+        self._bm25: bm25s.BM25 | None = None
+        if len(self._ids):
+            import bm25s  # here, not at import: it pulls in scipy, and most commands never search
+
+            self._bm25 = bm25s.BM25()
+            # An empty token list would leave a passage out of bm25s's matrix; a placeholder keeps rows aligned.
+            self._bm25.index([self._analyzer(t) or ["\x00"] for t in texts], show_progress=False)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def search(self, query: str, n: int) -> list[LexicalHit]:
+        if self._bm25 is None or n <= 0:
+            return []
+        tokens = [t for t in self._analyzer(query) if t in self._bm25.vocab_dict]
+        if not tokens:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        top = np.argsort(-scores, kind="stable")[:n]
+        return [LexicalHit(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+
+class _IndexCache:
+    """One `LexicalIndex` per database URL, rebuilt when the database's chunk fingerprint changes."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[str, LexicalIndex]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._analyzer = Analyzer()
+
+    def get(self, engine: Engine) -> LexicalIndex:
+        key = engine.url.render_as_string(hide_password=False)
+        with Session(engine) as session:
+            stamp = fingerprint(session)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] == stamp:
+                    self._entries.move_to_end(key)
+                    return entry[1]
+            index = _build(session, self._analyzer)
+        with self._lock:
+            self._entries[key] = (stamp, index)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return index
+
+
+def fingerprint(session: Session) -> str:
+    """A digest that changes whenever the set of chunks (or a page's content) changes."""
+    count, low, high = session.exec(select(func.count(col(Chunk.id)), func.min(Chunk.id), func.max(Chunk.id))).one()
+    h = hashlib.sha256(f"{count}:{low}:{high}".encode())
+    for doc_id, content_hash in session.exec(
+        select(Document.id, Document.content_hash).order_by(col(Document.id))
+    ).all():
+        h.update(f"|{doc_id}:{content_hash}".encode())
+    return h.hexdigest()
+
+
+def _build(session: Session, analyzer: Analyzer) -> LexicalIndex:
+    # Imported here: retrieval.index imports this module for fusion.
+    from retrieval.index import embedding_text
+
+    rows = session.exec(
+        select(Chunk.id, Chunk.section, Chunk.text, Document.title)
+        .join(Document, col(Chunk.document_id) == col(Document.id))
+        .order_by(col(Chunk.id))
+    ).all()
+    return LexicalIndex(
+        [r[0] or 0 for r in rows], [embedding_text(title, section, text) for _, section, text, title in rows], analyzer
+    )
+
+
+_CACHE = _IndexCache(_CACHED_DATABASES)
+
+
+def lexical_index(runtime: Runtime) -> LexicalIndex:
+    """The process's BM25 index of this runtime's doc chunks, current with the database."""
+    return _CACHE.get(runtime.engine)
+
+
+def lexical_search(runtime: Runtime, query: str, n: int) -> list[LexicalHit]:
+    """Up to `n` chunks matching `query`'s words by BM25, best first (none when no word is in the docs)."""
+    return lexical_index(runtime).search(query, n)
