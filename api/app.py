@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import docgap
 from api.deps import get_runtime
 from api.routers import answers, topics, webhooks
+from docgap.jobs import Scheduler, default_jobs
 from docgap.runtime import Runtime
 from web import STATIC_DIR
 from web.routes import router as web_router
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
+    """The app; with `run_jobs` (as `docgap serve` does) scheduled jobs run while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(default_jobs(runtime) if run_jobs else [])
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="docgap",
         version=docgap.__version__,
         description="Suggested answers from your docs, and the recurring questions they do not answer.",

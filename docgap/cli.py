@@ -220,12 +220,35 @@ def ingest_csv(
     _report_import(result, f"csv {file}")
 
 
+@ingest_app.command("jsonl")
+def ingest_jsonl(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file: one object per line.")],
+    text_field: Annotated[str, typer.Option(help="Field holding the question text.")],
+    id_field: Annotated[str | None, typer.Option(help="Field with a stable id (default: line number).")] = None,
+    account_field: Annotated[str | None, typer.Option(help="Field with the account name.")] = None,
+    created_field: Annotated[str | None, typer.Option(help="Field with an ISO 8601 or epoch timestamp.")] = None,
+) -> None:
+    """Import questions from JSON Lines with an explicit field mapping.
+
+    Example: `docgap ingest jsonl chats.jsonl --text-field message --id-field id --account-field org`
+    """
+    _check_file(file)
+    from docgap.pipeline import import_questions
+    from ingest.tabular import ColumnMap, read_jsonl
+
+    rt = _runtime()
+    columns = ColumnMap(text_field, id_field, account_field, created_field)
+    with _progress() as p:
+        result = import_questions(rt, read_jsonl(file, columns, rt.clock()), p, location=str(file))
+    _report_import(result, f"jsonl {file}")
+
+
 @accounts_app.command("import")
 def accounts_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CRM CSV: name, domains, zendesk_org_ids, slack_channel_ids, owner, "
+            help="CRM CSV: name, domains, zendesk_org_ids, slack_channel_ids, slack_team_ids, owner, "
             "segment, arr, renewal_date (lists separated by `;`)."
         ),
     ],
@@ -441,7 +464,7 @@ def serve(
         f"  gap board      {base}/\n  ask the docs   {base}/chat\n  accounts       {base}/accounts\n"
         f"  weekly report  {base}/reports/weekly/latest\n  API (OpenAPI)  {base}/docs\n"
     )
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -29,6 +29,8 @@ class Account(SQLModel, table=True):
     domains: list[str] = _json(list)
     zendesk_org_ids: list[str] = _json(list)
     slack_channel_ids: list[str] = _json(list)
+    slack_team_ids: list[str] = _json(list)
+    """Slack Connect: the customer's own workspace id, for shared channels not listed by channel id."""
     owner: str | None = None
     segment: str | None = None
     arr: float | None = None

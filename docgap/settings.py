@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     )
     zendesk_email: str = Field(default="", description="Zendesk agent email for API-token auth.")
     zendesk_token: str = Field(default="", description="Zendesk API token (Admin Center → Apps and integrations).")
+    sync_interval_minutes: int = Field(
+        default=15,
+        ge=0,
+        description="While `docgap serve` runs, sync Zendesk this often when it is configured (0 = never).",
+    )
     slack_signing_secret: str = Field(
         default="",
         description="Slack app signing secret; checks `/webhooks/slack/events` requests. Empty = endpoint off (503).",

@@ -19,6 +19,7 @@ ACCOUNT_COLUMNS = (
     "domains",
     "zendesk_org_ids",
     "slack_channel_ids",
+    "slack_team_ids",
     "owner",
     "segment",
     "arr",
@@ -55,6 +56,7 @@ def import_accounts_csv(session: Session, path: Path) -> IngestResult:
                 "domains": [d.lower() for d in _split(row.get("domains"))],
                 "zendesk_org_ids": _split(row.get("zendesk_org_ids")),
                 "slack_channel_ids": _split(row.get("slack_channel_ids")),
+                "slack_team_ids": _split(row.get("slack_team_ids")),
                 "owner": (row.get("owner") or "").strip() or None,
                 "segment": (row.get("segment") or "").strip() or None,
                 "arr": arr,
@@ -80,6 +82,7 @@ class AccountResolver:
         self._session = session
         self._by_org: dict[str, int] = {}
         self._by_channel: dict[str, int] = {}
+        self._by_team: dict[str, int] = {}
         self._by_domain: dict[str, int] = {}
         self._by_name: dict[str, int] = {}
         for acc in session.exec(select(Account)).all():
@@ -93,6 +96,8 @@ class AccountResolver:
             self._by_org[o] = acc.id
         for c in acc.slack_channel_ids:
             self._by_channel[c] = acc.id
+        for t in acc.slack_team_ids:
+            self._by_team[t] = acc.id
         for d in acc.domains:
             self._by_domain[d] = acc.id
 
@@ -103,6 +108,8 @@ class AccountResolver:
             return self._by_org[hint.zendesk_org_id]
         if hint.slack_channel_id and hint.slack_channel_id in self._by_channel:
             return self._by_channel[hint.slack_channel_id]
+        if hint.slack_team_id and hint.slack_team_id in self._by_team:
+            return self._by_team[hint.slack_team_id]
         if hint.email_domain and hint.email_domain in self._by_domain:
             return self._by_domain[hint.email_domain]
         name = hint.organization_name or hint.account_name

@@ -13,6 +13,7 @@ class AccountHint:
     zendesk_org_id: str | None = None
     organization_name: str | None = None
     slack_channel_id: str | None = None
+    slack_team_id: str | None = None
     email_domain: str | None = None
     account_name: str | None = None
 

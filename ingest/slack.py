@@ -92,7 +92,11 @@ def _threads(
             external_id=f"{channel_id}:{root_ts}",
             text=text,
             created_at=created,
-            hint=AccountHint(slack_channel_id=channel_id, email_domain=email_domain(profile.get("email"))),
+            hint=AccountHint(
+                slack_channel_id=channel_id,
+                slack_team_id=root.get("user_team") or (users.get(root.get("user") or "") or {}).get("team_id"),
+                email_domain=email_domain(profile.get("email")),
+            ),
             author=profile.get("email") or root.get("user"),
             channel=channel_id,
             thread_id=root_ts,

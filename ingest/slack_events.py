@@ -134,7 +134,7 @@ def _new_question(runtime: Runtime, event: dict[str, Any], mark: Callable[[Sessi
         external_id=_external_id(channel, ts),
         text=str(event.get("text") or ""),
         created_at=parse_timestamp(ts),
-        hint=AccountHint(slack_channel_id=channel or None),
+        hint=AccountHint(slack_channel_id=channel or None, slack_team_id=event.get("user_team") or event.get("team")),
         author=event.get("user"),
         channel=channel or None,
         thread_id=ts,

@@ -1,12 +1,17 @@
-"""CSV (and JSONL) files of questions with an explicit column mapping."""
+"""CSV and JSONL files of questions with an explicit column (field) mapping.
+
+Both formats go through the same row mapping, so a column mapping means the same thing in either.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ingest.records import AccountHint, IngestError, QuestionRecord
 from ingest.timeparse import parse_timestamp
@@ -19,6 +24,28 @@ class ColumnMap:
     account: str | None = None
     created: str | None = None
 
+    def missing(self, fields: set[str] | list[str]) -> list[str]:
+        return [c for c in (self.text, self.id, self.account, self.created) if c and c not in fields]
+
+
+def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now: datetime) -> QuestionRecord:
+    """One row as a question; raises ValueError/KeyError/TypeError with what is wrong."""
+    text = row.get(columns.text)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{columns.text!r} is empty or not text: {text!r}"[:200])
+    ext = str(row.get(columns.id) if columns.id else n).strip()
+    if not ext or ext == "None":
+        raise ValueError(f"empty {columns.id!r}")
+    created = parse_timestamp(row[columns.created]) if columns.created else now
+    account = row.get(columns.account) if columns.account else None
+    return QuestionRecord(
+        source=source,
+        external_id=ext,
+        text=text.strip(),
+        created_at=created,
+        hint=AccountHint(account_name=str(account).strip() if account else None),
+    )
+
 
 def read_csv(path: Path, columns: ColumnMap, now: datetime) -> Iterator[QuestionRecord | IngestError]:
     """Rows become questions; without an id column the row number is the id (stable for an unchanged file)."""
@@ -26,27 +53,36 @@ def read_csv(path: Path, columns: ColumnMap, now: datetime) -> Iterator[Question
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
-        missing = [c for c in (columns.text, columns.id, columns.account, columns.created) if c and c not in fields]
-        if missing:
+        if missing := columns.missing(fields):
             yield IngestError(str(path), "header", f"missing column(s) {missing}; the file has {fields}")
             return
         for n, row in enumerate(reader, start=2):
-            try:
-                text = (row.get(columns.text) or "").strip()
-                if not text:
-                    raise ValueError(f"empty {columns.text!r}")
-                ext = (row.get(columns.id) or "").strip() if columns.id else str(n - 1)
-                if not ext:
-                    raise ValueError(f"empty {columns.id!r}")
-                created = parse_timestamp(row[columns.created]) if columns.created else now
-            except (ValueError, KeyError, TypeError) as exc:
-                yield IngestError(str(path), f"line {n}", str(exc))
+            if any("\ufffd" in v for v in row.values() if isinstance(v, str)):
+                yield IngestError(str(path), f"line {n}", "not valid UTF-8")
                 continue
-            account = (row.get(columns.account) or "").strip() if columns.account else ""
-            yield QuestionRecord(
-                source=source,
-                external_id=ext,
-                text=text,
-                created_at=created,
-                hint=AccountHint(account_name=account or None),
-            )
+            try:
+                yield _record(source, row, columns, n - 1, now)
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+                yield IngestError(str(path), f"line {n}", str(exc))
+
+
+def read_jsonl(path: Path, columns: ColumnMap, now: datetime) -> Iterator[QuestionRecord | IngestError]:
+    """One JSON object per line; a line that is not valid JSON, or lacks the mapped fields, is an error."""
+    source = f"jsonl:{path.name}"
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+                if not isinstance(row, dict):
+                    raise TypeError(f"expected an object, got {type(row).__name__}")
+                if missing := columns.missing(list(row)):
+                    raise KeyError(f"missing field(s) {missing}")
+                yield _record(source, row, columns, n, now)
+            except UnicodeDecodeError as exc:
+                yield IngestError(str(path), f"line {n}", f"not valid UTF-8 (byte {exc.start})")
+            except json.JSONDecodeError as exc:
+                yield IngestError(str(path), f"line {n}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+                yield IngestError(str(path), f"line {n}", str(exc))

@@ -23,25 +23,29 @@ STAFF_ROLES = {"agent", "admin"}
 
 
 def _pages(path: Path) -> Iterator[tuple[str, Any] | IngestError]:
-    """Yield (record label, JSON value) for each document in the file, or an error for unreadable parts."""
+    """Yield (record label, JSON value) for each document in the file, or an error for unreadable parts.
+
+    NDJSON is decoded line by line, so a line with bad UTF-8 or truncated JSON is reported by its number and the
+    other lines still land.
+    """
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        yield IngestError(str(path), f"byte {exc.start}", "not valid UTF-8; decoded with replacement characters")
-        text = raw.decode("utf-8", errors="replace")
-    stripped = text.lstrip()
-    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.strip()):
+    stripped = raw.lstrip()
+    if stripped.startswith(b"[") or (stripped.startswith(b"{") and b"\n{" not in stripped.strip()):
         try:
-            yield "document", json.loads(text)
+            yield "document", json.loads(raw.decode("utf-8"))
+            return
+        except UnicodeDecodeError as exc:
+            yield IngestError(str(path), f"byte {exc.start}", "not valid UTF-8")
             return
         except json.JSONDecodeError:
             pass  # maybe NDJSON whose first object spans one line; fall through
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield f"line {n}", json.loads(line)
+            yield f"line {n}", json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield IngestError(str(path), f"line {n}", f"not valid UTF-8 (byte {exc.start} of the line)")
         except json.JSONDecodeError as exc:
             yield IngestError(str(path), f"line {n}", f"invalid JSON: {exc.msg} at column {exc.colno}")
 

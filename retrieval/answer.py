@@ -59,29 +59,33 @@ def confidence_from_score(score: float) -> float:
     return round(float(np.clip((score - 0.25) / 0.5, 0.0, 1.0)), 3)
 
 
+def _retrieve(runtime: Runtime, question: str, top_k: int) -> tuple[np.ndarray, list[Passage], Answer]:
+    """Retrieval shared by whole and streamed answers: passages, confidence, topic; the answer text left empty."""
+    qvec = runtime.embedder.embed([question])[0]
+    passages = search(runtime, qvec, k=top_k, query_text=question)
+    # The best cosine among the retrieved passages: fusion may rank a lexically strong passage first.
+    confidence = confidence_from_score(max(p.score for p in passages)) if passages else 0.0
+    topic_id, topic_label = _nearest_topic(runtime, qvec)
+    citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
+    covered = confidence >= runtime.settings.answer_min_confidence
+    return qvec, passages, Answer(question, "", citations, confidence, covered, topic_id, topic_label, "offline")
+
+
 def answer_question(
     runtime: Runtime, question: str, account: str | None = None, top_k: int = 5, record: bool = True
 ) -> Answer:
-    qvec = runtime.embedder.embed([question])[0]
-    passages = search(runtime, qvec, k=top_k, query_text=question)
-    confidence = confidence_from_score(passages[0].score) if passages else 0.0
-    covered = confidence >= runtime.settings.answer_min_confidence
-    topic_id, topic_label = _nearest_topic(runtime, qvec)
-    citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
-    mode = "offline"
-    dropped: list[int] = []
-    if not covered:
-        text = NOT_COVERED
+    qvec, passages, result = _retrieve(runtime, question, top_k)
+    if not result.covered:
+        result.answer = NOT_COVERED
     elif runtime.llm is not None:
         try:
             raw = runtime.llm.chat(prompts.messages("answer", question=question, passages=passages))
-            text, dropped = check_citations(raw, len(passages))
-            mode = "llm"
+            result.answer, result.dropped_citations = check_citations(raw, len(passages))
+            result.mode = "llm"
         except LLMError:
-            text = _extractive(runtime, question, qvec, passages)
+            result.answer = _extractive(runtime, question, qvec, passages)
     else:
-        text = _extractive(runtime, question, qvec, passages)
-    result = Answer(question, text, citations, confidence, covered, topic_id, topic_label, mode, dropped)
+        result.answer = _extractive(runtime, question, qvec, passages)
     if record:
         _record(runtime, result, account)
     return result
@@ -89,21 +93,8 @@ def answer_question(
 
 def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answer, Iterator[str]]:
     """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained."""
-    qvec = runtime.embedder.embed([question])[0]
-    passages = search(runtime, qvec, k=top_k, query_text=question)
-    confidence = confidence_from_score(passages[0].score) if passages else 0.0
-    topic_id, topic_label = _nearest_topic(runtime, qvec)
-    citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
-    result = Answer(
-        question,
-        "",
-        citations,
-        confidence,
-        confidence >= runtime.settings.answer_min_confidence,
-        topic_id,
-        topic_label,
-        "llm",
-    )
+    _qvec, passages, result = _retrieve(runtime, question, top_k)
+    result.mode = "llm"
     assert runtime.llm is not None
 
     def chunks() -> Iterator[str]:

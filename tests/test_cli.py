@@ -21,6 +21,7 @@ COMMANDS = [
     ["ingest", "zendesk"],
     ["ingest", "slack"],
     ["ingest", "csv"],
+    ["ingest", "jsonl"],
     ["accounts", "import"],
     ["cluster"],
     ["sources"],

@@ -61,3 +61,69 @@ def test_unreadable_day_file_is_reported_and_others_land(tmp_path: Path, fresh_r
     result = import_questions(fresh_runtime, read_slack_export(export))
     assert result.added == 1
     assert len(result.errors) == 1 and "ext-acme/2026-11-03.json" in result.errors[0].file
+
+
+def test_deleted_roots_files_and_slack_connect_teams(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export.zip"
+    users = [
+        {"id": "U1", "team_id": "TGLOBEX", "profile": {"email": "pat@globex.io"}},
+        {"id": "US", "team_id": "TFERN", "profile": {"email": "ellie@fernpay.com"}},
+    ]
+    day = [
+        {
+            "type": "message",
+            "subtype": "tombstone",
+            "user": "USLACKBOT",
+            "text": "This message was deleted.",
+            "ts": "1793700000.000100",
+            "thread_ts": "1793700000.000100",
+        },
+        {
+            "type": "message",
+            "user": "U1",
+            "text": "orphan reply to a deleted question",
+            "ts": "1793700100.000100",
+            "thread_ts": "1793700000.000100",
+        },
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": "U1",
+            "text": "Why does this statement show a fee?",
+            "files": [{"id": "F1", "name": "statement.pdf", "url_private": "https://files.example/F1"}],
+            "ts": "1793700200.000100",
+            "user_team": "TGLOBEX",
+        },
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": "U1",
+            "text": "",
+            "files": [{"id": "F2"}],
+            "ts": "1793700300.000100",
+        },
+        {
+            "type": "message",
+            "user": "U1",
+            "text": "How do I add a second admin? (edited)",
+            "ts": "1793700400.000100",
+            "edited": {"user": "U1", "ts": "1793700500.000000"},
+        },
+    ]
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("channels.json", json.dumps([{"id": "CSHARED", "name": "globex-fernpay"}]))
+        zf.writestr("users.json", json.dumps(users))
+        zf.writestr("globex-fernpay/2026-11-02.json", json.dumps(day))
+    with Session(fresh_runtime.engine) as s:
+        s.add(Account(name="Globex", slack_team_ids=["TGLOBEX"]))
+        s.commit()
+    result = import_questions(fresh_runtime, read_slack_export(export, ["fernpay.com"]))
+    assert result.ok and result.added == 2
+    with Session(fresh_runtime.engine) as s:
+        questions = s.exec(select(Question)).all()
+        globex = s.exec(select(Account).where(Account.name == "Globex")).one()
+    assert sorted(q.text for q in questions) == [
+        "How do I add a second admin? (edited)",
+        "Why does this statement show a fee?",
+    ]
+    assert all(q.account_id == globex.id for q in questions), "Slack Connect team id maps to the account"

@@ -53,3 +53,27 @@ def test_missing_column_is_a_clear_error(tmp_path: Path) -> None:
     src.write_text("a,b\n1,2\n")
     items = list(read_csv(src, ColumnMap("text"), NOW))
     assert len(items) == 1 and "missing column" in str(items[0]) and "text" in str(items[0])
+
+
+def test_jsonl_with_field_mapping_and_bad_lines(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from ingest.tabular import read_jsonl
+
+    src = tmp_path / "chats.jsonl"
+    good = [
+        {"id": f"c{i}", "msg": t, "org": "Acme", "at": "2026-11-02T10:00:00Z"}
+        for i, t in enumerate(["How do I change my PIN?", "Why was my card declined abroad?", "Where is my new card?"])
+    ]
+    lines = [json.dumps(g).encode() for g in good]
+    lines.insert(1, b'{"id": "c9", "msg": "truncated')
+    lines.insert(2, b'{"id": "c8", "msg": 42, "org": "Acme", "at": "2026-11-02T10:00:00Z"}')
+    lines.insert(3, b'{"id": "c7", "msg": "Caf\xe9 card declined?", "at": "2026-11-02T10:00:00Z"}')
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    cols = ColumnMap("msg", "id", "org", "at")
+    result = import_questions(fresh_runtime, read_jsonl(src, cols, NOW))
+    assert result.added == 3
+    assert sorted(e.record for e in result.errors) == ["line 2", "line 3", "line 4"]
+    assert "invalid JSON" in str(result.errors[0]) and "UTF-8" in " ".join(map(str, result.errors))
+    again = import_questions(fresh_runtime, read_jsonl(src, cols, NOW))
+    assert again.added == 0 and again.unchanged == 3

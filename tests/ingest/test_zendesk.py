@@ -30,16 +30,22 @@ def test_malformed_lines_are_reported_and_the_rest_lands(tmp_path: Path, fresh_r
     }
     other = {**good, "id": 2, "description": "How do I change my PIN?"}
     wrong_type = {**good, "id": 3, "created_at": 12.5e20}
+    huge = {**good, "id": 5, "description": "Why? " + "log line\n" * 1_300_000}  # a 10 MB pasted log
     lines = [json.dumps(good), '{"id": 4, "subject": "trunc', json.dumps(wrong_type), "[1, 2]", json.dumps(other)]
+    lines.append(json.dumps(huge))
     path = tmp_path / "tickets.ndjson"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bad_utf8 = b'{"id": 6, "subject": "caf\xe9 card", "created_at": "2026-11-02T10:00:00Z"}'
+    data = "\n".join(lines).encode() + b"\n" + bad_utf8 + b"\n"
+    path.write_bytes(data)
     result = import_questions(fresh_runtime, read_zendesk(path))
     assert result.added == 2
     labels = sorted(e.record for e in result.errors)
     assert any("line 2" in r for r in labels), labels
     assert any("ticket 3" in r for r in labels), labels
     assert any("line 4" in r for r in labels), labels
-    assert all(str(path) in str(e) for e in result.errors)
+    assert any(e.record == "5" and "exceeds" in e.message for e in result.errors), "the 10 MB message is named"
+    assert any(e.record == "line 7" and "UTF-8" in e.message for e in result.errors), "bad bytes are named"
+    assert all(str(path) in str(e) or e.file == "zendesk" for e in result.errors)
 
 
 def test_reimport_adds_nothing_and_accounts_map_by_org(demo_sources: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
