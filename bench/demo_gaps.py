@@ -1,7 +1,7 @@
 """Evaluate the demo: how topics line up with the planted intents, and which planted gaps were flagged.
 
 Run after `docgap demo --no-serve` with the same `DOCGAP_DATA_DIR`:
-    python bench/demo_gaps.py
+    python -m bench.demo_gaps
 Prints topic count, clustering NMI/ARI against the BANKING77 intents, and per planted intent status whether its
 topic(s) were flagged as a gap.
 """

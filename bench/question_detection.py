@@ -5,7 +5,7 @@ chatter that asks nothing ("Thanks so much!", "FYI …", "Bonne journée"); `tru
 precision and recall of `is_question` (positive = asks, requests or reports a problem) and the accuracy of the
 language detector on the non-English messages.
 
-    python bench/question_detection.py
+    python -m bench.question_detection
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Measure PII redaction on labelled support messages: per-kind precision and recall, counted per placeholder.
 
-    python bench/redaction.py            # evaluate bench/data/redaction_cases.jsonl
-    python bench/redaction.py --rebuild  # regenerate that file (seeded, so the same file every time)
+    python -m bench.redaction            # evaluate bench/data/redaction_cases.jsonl
+    python -m bench.redaction --rebuild  # regenerate that file (seeded, so the same file every time)
 
 The cases are BANKING77 questions with personal data put in the way customers write it (valid-Luhn card numbers,
 mod-97-valid GB/DE/FR/NL IBANs, e-mail addresses, phones in many formats, API tokens, IPs), plus negatives that
