@@ -19,6 +19,7 @@ import prompts
 from docgap.llm import LLMError
 from docgap.models import Account, ChatTurn, Topic
 from docgap.runtime import Runtime
+from ingest.redact import redact
 from retrieval.index import Passage, search
 
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
@@ -79,7 +80,7 @@ def answer_question(
         result.answer = NOT_COVERED
     elif runtime.llm is not None:
         try:
-            raw = runtime.llm.chat(prompts.messages("answer", question=question, passages=passages))
+            raw = runtime.llm.chat(prompts.messages("answer", question=redact(question).text, passages=passages))
             result.answer, result.dropped_citations = check_citations(raw, len(passages))
             result.mode = "llm"
         except LLMError:
@@ -103,7 +104,7 @@ def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answ
             yield NOT_COVERED
             return
         parts: list[str] = []
-        for piece in runtime.llm.stream(prompts.messages("answer", question=question, passages=passages)):  # type: ignore[union-attr]
+        for piece in runtime.llm.stream(prompts.messages("answer", question=redact(question).text, passages=passages)):  # type: ignore[union-attr]
             parts.append(piece)
             yield piece
         result.answer, result.dropped_citations = check_citations("".join(parts), len(passages))

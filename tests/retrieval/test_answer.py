@@ -1,3 +1,5 @@
+import json
+
 from sqlmodel import Session, select
 
 from docgap.models import ChatTurn
@@ -45,6 +47,16 @@ def test_llm_path_against_a_real_openai_compatible_server(demo_runtime, openai_s
     assert req["body"]["model"] == "test-model" and req["headers"]["authorization"] == "Bearer sk-test"
     user = req["body"]["messages"][-1]["content"]
     assert "<question>\nHow do I change my PIN?\n</question>" in user and "[1] " in user
+
+
+def test_pii_never_reaches_the_llm(demo_runtime, openai_server) -> None:  # type: ignore[no-untyped-def]
+    rt = make_runtime(demo_runtime.settings.data_dir, demo_runtime.embedder, llm_base_url=openai_server.base_url)
+    answer_question(
+        rt, "My card 4111 1111 1111 1111 is blocked, mail me at sam@acme.com: how do I change my PIN?", record=False
+    )
+    sent = json.dumps(openai_server.requests[-1]["body"])
+    assert "4111" not in sent and "sam@acme.com" not in sent
+    assert "[CARD]" in sent and "[EMAIL]" in sent
 
 
 def test_llm_streaming(demo_runtime, openai_server) -> None:  # type: ignore[no-untyped-def]
