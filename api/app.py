@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,10 +10,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import docgap
+from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
-from api.routers import answers, topics, webhooks
+from api.routers import answers, feedback, questions, topics, webhooks
 from docgap.jobs import Scheduler, default_jobs
 from docgap.runtime import Runtime
+from retrieval.answer import warm_sentence_cache
 from web import STATIC_DIR
 from web.routes import router as web_router
 
@@ -24,6 +27,8 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler = Scheduler(default_jobs(runtime) if run_jobs else [])
         scheduler.start()
+        if run_jobs:  # a served app: embed the docs' sentences now rather than in the first answers
+            threading.Thread(target=warm_sentence_cache, args=(runtime,), daemon=True).start()
         try:
             yield
         finally:
@@ -33,16 +38,22 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
         lifespan=lifespan,
         title="docgap",
         version=docgap.__version__,
-        description="Suggested answers from your docs, and the recurring questions they do not answer.",
+        description="Suggested answers from your docs, and the recurring questions they do not answer.\n\n"
+        "The `/v1` API needs an API key (`docgap keys create --scope answers:read`), sent as "
+        "`Authorization: Bearer dg_…` or `X-API-Key: dg_…`.",
     )
     app.dependency_overrides[get_runtime] = lambda: runtime
+    limiter = RateLimiter(lambda: runtime.clock())  # read each time: tests move the clock
+    app.dependency_overrides[get_limiter] = lambda: limiter
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "mode": "llm" if runtime.settings.llm_enabled else "offline"}
 
     app.include_router(answers.router)
+    app.include_router(feedback.router)
     app.include_router(topics.router)
+    app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

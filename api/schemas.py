@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from docgap.models import TOPIC_STATUSES
 
 
 class AnswerRequest(BaseModel):
@@ -32,6 +37,16 @@ class AnswerResponse(BaseModel):
     topic_id: int | None
     topic: TopicRef | None
     mode: str = Field(description='"llm" when written by the configured model, "offline" when extracted.')
+    turn_id: int | None = Field(default=None, description="Id for `POST /v1/answers/{turn_id}/feedback`.")
+
+
+class FeedbackIn(BaseModel):
+    helpful: bool = Field(description="Thumbs up (true) or down (false).")
+
+
+class FeedbackOut(BaseModel):
+    turn_id: int
+    feedback: int = Field(description="1 for helpful, -1 for not helpful.")
 
 
 class TopicOut(BaseModel):
@@ -66,6 +81,61 @@ class TopicDetailOut(BaseModel):
 
 
 class StatusChange(BaseModel):
-    status: str
+    status: str = Field(pattern=f"^({'|'.join(TOPIC_STATUSES)})$", description=f"One of {', '.join(TOPIC_STATUSES)}.")
     notes: str | None = None
     label: str | None = Field(default=None, max_length=200)
+
+
+class QuestionIn(BaseModel):
+    """One customer question pushed by a helpdesk trigger (`POST /v1/questions`)."""
+
+    text: str = Field(min_length=1, max_length=20_000, description="The message as the customer wrote it.")
+    account: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Account name; created when unknown."
+    )
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Your id for the message (ticket id); with `source` it makes re-posting idempotent. "
+        "Default: a hash of text, account and created_at.",
+    )
+    created_at: datetime | None = Field(
+        default=None, description="When it was asked (ISO 8601; naive means UTC). Default: now, or as first stored."
+    )
+    source: str = Field(
+        default="api",
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Where it came from, e.g. `api`, `intercom`.",
+    )
+    top_k: int = Field(default=5, ge=1, le=20, description="How many doc passages to retrieve and cite.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is blank")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _naive_utc(cls, value: datetime | None) -> datetime | None:
+        """Stored timestamps are naive UTC; an offset that pushes a date out of range is a client error."""
+        if value is None or value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError as exc:
+            raise ValueError("created_at is out of range") from exc
+
+
+class QuestionOut(BaseModel):
+    question_id: int | None = Field(description="The stored question's id; null when it was skipped.")
+    external_id: str = Field(description="The id it is stored under (yours, or the generated one).")
+    stored: bool = Field(description="Whether the question is in the database after this call.")
+    status: Literal["added", "updated", "unchanged", "skipped"] = Field(
+        description='"skipped": not a question (greetings, thanks, noise), so not stored.'
+    )
+    suggested_answer: AnswerResponse

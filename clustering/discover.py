@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
 
 CHUNK = 8192
@@ -33,7 +34,17 @@ class Discovery:
 
 
 class AgglomerativeDiscoverer:
-    """Average-linkage cut at `distance_threshold`; two-stage (micro-clusters first) above `exact_up_to` vectors."""
+    """Average-linkage cut at `distance_threshold`; two-stage (micro-clusters first) above `exact_up_to` vectors.
+
+    Args:
+        distance_threshold: cosine distance at which the dendrogram is cut (MiniLM-calibrated).
+        min_size: smallest cluster that counts as a topic.
+        attach_similarity: how close a question from a dropped cluster must be to a topic's centroid to join it.
+        exact_up_to: largest n clustered exactly; at 5,000 the condensed distance matrix is ~100 MB and takes ~2 s.
+        points_per_micro_cluster: n / m for the first stage; 5 kept BANKING77 quality equal to the exact path.
+        max_micro_clusters: caps the second stage's m×m matrix (4,000 → 128 MB) whatever n is.
+        random_state: seeds MiniBatchKMeans, so the same vectors always give the same topics.
+    """
 
     def __init__(
         self,
@@ -109,7 +120,8 @@ def average_linkage_cut(sums: np.ndarray, weights: np.ndarray, threshold: float)
     """
     m = len(weights)
     means = (sums / weights[:, None]).astype(np.float64)
-    dist = 1.0 - means @ means.T
+    dist = means @ means.T
+    np.subtract(1.0, dist, out=dist)
     np.fill_diagonal(dist, np.inf)
     w = weights.astype(np.float64).copy()
     parent = np.arange(m)
@@ -165,14 +177,14 @@ def _root(parent: np.ndarray, i: int) -> int:
 
 
 def _group_sums(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per-label sums of the vectors (labels -1 ignored), by sorting rather than a pass per label."""
-    keep = labels >= 0
-    order = np.argsort(labels[keep], kind="stable")
-    sorted_labels = labels[keep][order]
+    """Per-label sums of the vectors (labels -1 ignored), in float64, a block of rows at a time (no n-sized copy)."""
     out = np.zeros((k, vectors.shape[1]), dtype=np.float64)
-    if len(sorted_labels):
-        starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-        out[sorted_labels[starts]] = np.add.reduceat(vectors[keep][order].astype(np.float64), starts, axis=0)
+    for start in range(0, len(vectors), CHUNK):
+        own = labels[start : start + CHUNK]
+        keep = np.flatnonzero(own >= 0)
+        block = vectors[start : start + CHUNK][keep].astype(np.float64)
+        members = sparse.csr_matrix((np.ones(len(keep)), (own[keep], np.arange(len(keep)))), shape=(k, len(keep)))
+        out += members @ block
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from docgap.runtime import Runtime
 from docgap.settings import Settings
+from ingest.records import IngestError, QuestionRecord
 
 app = typer.Typer(
     help="docgap: find what customers keep asking that your docs do not answer.\n\n"
@@ -33,10 +34,12 @@ ingest_app = typer.Typer(help="Import questions (Zendesk, Slack, CSV) and docume
 accounts_app = typer.Typer(help="Manage customer accounts (CRM import).", no_args_is_help=True)
 topics_app = typer.Typer(help="List recurring question topics, or export question→topic assignments.")
 report_app = typer.Typer(help="Generate reports.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys for the `/v1` JSON API.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(topics_app, name="topics")
 app.add_typer(report_app, name="report")
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -85,6 +88,17 @@ def _report_import(result, label: str) -> None:  # type: ignore[no-untyped-def]
 def _check_file(path: Path) -> None:
     if not path.exists():
         _fail(f"{path} does not exist")
+
+
+def _import_questions(kind: str, path: Path, read: Callable[[Runtime], Iterable[QuestionRecord | IngestError]]) -> None:
+    """The body every question-import command shares: check the path, import with progress, report, exit code."""
+    _check_file(path)
+    from docgap.pipeline import import_questions
+
+    rt = _runtime()
+    with _progress() as p:
+        result = import_questions(rt, read(rt), p, location=str(path))
+    _report_import(result, f"{kind} {path}")
 
 
 @ingest_app.command("docs")
@@ -145,14 +159,9 @@ def ingest_zendesk(
 
     Example: `docgap ingest zendesk tickets.json`
     """
-    _check_file(file)
-    from docgap.pipeline import import_questions
     from ingest.zendesk import read_zendesk
 
-    rt = _runtime()
-    with _progress() as p:
-        result = import_questions(rt, read_zendesk(file, rt.settings.staff_domain_list), p, location=str(file))
-    _report_import(result, f"zendesk {file}")
+    _import_questions("zendesk", file, lambda rt: read_zendesk(file, rt.settings.staff_domain_list))
 
 
 @ingest_app.command("slack")
@@ -166,14 +175,9 @@ def ingest_slack(
 
     Example: `DOCGAP_STAFF_DOMAINS=fernpay.com docgap ingest slack export.zip`
     """
-    _check_file(export)
-    from docgap.pipeline import import_questions
     from ingest.slack import read_slack_export
 
-    rt = _runtime()
-    with _progress() as p:
-        result = import_questions(rt, read_slack_export(export, rt.settings.staff_domain_list), p, location=str(export))
-    _report_import(result, f"slack {export}")
+    _import_questions("slack", export, lambda rt: read_slack_export(export, rt.settings.staff_domain_list))
 
 
 @ingest_app.command("email")
@@ -187,14 +191,9 @@ def ingest_email(
 
     Example: `DOCGAP_STAFF_DOMAINS=mycompany.com docgap ingest email support.mbox`
     """
-    _check_file(path)
-    from docgap.pipeline import import_questions
     from ingest.mail import read_email
 
-    rt = _runtime()
-    with _progress() as p:
-        result = import_questions(rt, read_email(path, rt.settings.staff_domain_list), p, location=str(path))
-    _report_import(result, f"email {path}")
+    _import_questions("email", path, lambda rt: read_email(path, rt.settings.staff_domain_list))
 
 
 @ingest_app.command("csv")
@@ -209,15 +208,10 @@ def ingest_csv(
 
     Example: `docgap ingest csv questions.csv --text-column body --id-column ticket_id --account-column company`
     """
-    _check_file(file)
-    from docgap.pipeline import import_questions
     from ingest.tabular import ColumnMap, read_csv
 
-    rt = _runtime()
     columns = ColumnMap(text_column, id_column, account_column, created_column)
-    with _progress() as p:
-        result = import_questions(rt, read_csv(file, columns, rt.clock()), p, location=str(file))
-    _report_import(result, f"csv {file}")
+    _import_questions("csv", file, lambda rt: read_csv(file, columns, rt.clock()))
 
 
 @ingest_app.command("jsonl")
@@ -232,15 +226,10 @@ def ingest_jsonl(
 
     Example: `docgap ingest jsonl chats.jsonl --text-field message --id-field id --account-field org`
     """
-    _check_file(file)
-    from docgap.pipeline import import_questions
     from ingest.tabular import ColumnMap, read_jsonl
 
-    rt = _runtime()
     columns = ColumnMap(text_field, id_field, account_field, created_field)
-    with _progress() as p:
-        result = import_questions(rt, read_jsonl(file, columns, rt.clock()), p, location=str(file))
-    _report_import(result, f"jsonl {file}")
+    _import_questions("jsonl", file, lambda rt: read_jsonl(file, columns, rt.clock()))
 
 
 @accounts_app.command("import")
@@ -409,6 +398,66 @@ def report_weekly(
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:
         print(render_markdown(report))
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[
+        list[str], typer.Option(help="answers:read, questions:write or admin (all); repeat for several.")
+    ],
+    name: Annotated[str, typer.Option(help="A label to recognise the key by in `docgap keys list`.")] = "",
+    rate_limit: Annotated[
+        int | None, typer.Option(min=1, help="Requests per minute (default: DOCGAP_API_RATE_LIMIT_PER_MINUTE).")
+    ] = None,
+) -> None:
+    """Create an API key and print it, alone on stdout. It is shown this once: only its hash is stored.
+
+    Example: `docgap keys create --scope answers:read --scope questions:write --name zendesk-trigger`
+    """
+    from docgap.apikeys import create_key
+
+    try:
+        key = create_key(_runtime(), scope, name=name, rate_limit=rate_limit)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    err.print(f"API key {key.id} ({key.prefix}…, scopes {', '.join(key.scopes)}); store it now, it is not shown again:")
+    print(key.secret)
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List API keys (id, shown prefix, scopes, last use, revocation); never the keys themselves."""
+    from docgap.apikeys import list_keys
+
+    rows = list_keys(_runtime())
+    if as_json:
+        print(json.dumps([asdict(k) for k in rows], indent=1))
+        return
+    if not rows:
+        out.print("No API keys yet: `docgap keys create --scope answers:read`.")
+        return
+    table = Table("id", "name", "prefix", "scopes", "rate/min", "created", "last used", "revoked")
+    for k in rows:
+        table.add_row(str(k.id), k.name, f"{k.prefix}…", ", ".join(k.scopes), str(k.rate_limit_per_minute or "default"),
+                      k.created_at, k.last_used_at or "—", k.revoked_at or "—")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its prefix as listed (`dg_…`).")]) -> None:
+    """Revoke an API key: requests with it get 401 from now on.
+
+    Example: `docgap keys revoke 3`
+    """
+    from docgap.apikeys import revoke_key
+
+    try:
+        info = revoke_key(_runtime(), key)
+    except LookupError as exc:
+        _fail(str(exc))
+        return
+    out.print(f"revoked API key {info.id} ({info.prefix}…) at {info.revoked_at}")
 
 
 @app.command()

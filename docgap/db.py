@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -30,7 +31,45 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add columns that newer code defines but an older data dir's tables lack; returns "table.column" added.
+
+    `create_all` creates missing tables but never alters existing ones, so without this a data dir made by an
+    earlier version fails with "no such column". Only additive changes are handled (new columns get their
+    Python default as SQL default); anything else is a job for real migrations (Alembic, planned with PostgreSQL).
+    """
+    existing = inspect(engine)
+    added: list[str] = []
+    with engine.begin() as conn:
+        for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+            cls, table = mapper.class_, mapper.local_table
+            if not existing.has_table(table.name):
+                continue
+            have = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                field = cls.model_fields.get(column.name)
+                value = field.get_default(call_default_factory=True) if field else None
+                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.type.compile(engine.dialect)}'
+                if value is not None:
+                    literal = json.dumps(value) if isinstance(value, list | dict) else value
+                    ddl += f" DEFAULT {_sql_literal(literal)}"
+                conn.execute(text(ddl))
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from demo import HELPCENTER_DIR
 from demo.build import STAFF_DOMAIN, build, default_end
+from docgap.apikeys import create_key
 from docgap.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
 from docgap.runtime import Runtime
 from ingest.slack import read_slack_export
@@ -45,4 +46,7 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
         Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder), None
     )
     save_report(runtime, report)
+    # A key for trying the API (README's curl examples); a new one each run, since only hashes are stored.
+    key = create_key(runtime, ["answers:read", "questions:write"], name="demo")
+    log(f"API key for the demo (answers:read, questions:write), shown once: {key.secret}")
     return f"demo ready in {time.monotonic() - started:.0f}s: {c.topics} topics, weekly report for {report.week_start}"

@@ -109,6 +109,10 @@ class Topic(SQLModel, table=True):
     gap_score: float = 0.0
     doc_urls: list[str] = _json(list)
     notes: str = ""
+    gap_reason: str = ""
+    """Why the topic is (not) a gap: the LLM judge's "missing" text, or how the similarity method decided."""
+    signals: dict[str, Any] = _json(dict)
+    """The evidence behind kind and score (volume, accounts, growth, chat abstentions, staff answers, judge)."""
 
 
 class ChatTurn(SQLModel, table=True):
@@ -174,3 +178,21 @@ class ImportRun(SQLModel, table=True):
     skipped: int = 0
     error_count: int = 0
     errors: list[str] = _json(list)
+
+
+class ApiKey(SQLModel, table=True):
+    """A scoped key for the JSON API. Only the SHA-256 of the secret is stored: a leaked database leaks no key.
+
+    `prefix` (the first characters of the key) is shown in lists so people can tell keys apart; it is too short to
+    authenticate with. `rate_limit_per_minute` None means the `DOCGAP_API_RATE_LIMIT_PER_MINUTE` default.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    prefix: str = Field(index=True)
+    key_hash: str = Field(index=True, unique=True)
+    scopes: list[str] = _json(list)
+    created_at: NaiveDatetime
+    last_used_at: NaiveDatetime | None = None
+    revoked_at: NaiveDatetime | None = None
+    rate_limit_per_minute: int | None = None

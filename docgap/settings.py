@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         description="Comma-separated Slack user ids of your staff: their thread replies received by the Events API "
         "become staff answers (events carry no email, so `DOCGAP_STAFF_DOMAINS` cannot tell).",
     )
+    api_auth: bool = Field(
+        default=True,
+        description="Require an API key (`docgap keys create`) on the `/v1` API; `false` turns key checks off, "
+        "for local development only.",
+    )
+    api_rate_limit_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Requests per minute one API key may make unless the key has its own limit (0 = unlimited).",
+    )
 
     @property
     def staff_domain_list(self) -> list[str]:

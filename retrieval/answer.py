@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 import prompts
 from docgap.llm import LLMError
-from docgap.models import Account, ChatTurn, Topic
+from docgap.models import Account, ChatTurn, Chunk
 from docgap.runtime import Runtime
 from ingest.redact import redact
+from retrieval.centroids import TOPICS
+from retrieval.embed_cache import SENTENCES
 from retrieval.index import Passage, search
 
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
@@ -50,6 +52,8 @@ class Answer:
     topic_label: str | None
     mode: str
     dropped_citations: list[int] = field(default_factory=list)
+    turn_id: int | None = None
+    """The recorded `ChatTurn` (for thumbs feedback); None when not recorded."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,19 +133,37 @@ def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
 
 
 def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: list[Passage]) -> str:
-    candidates: list[tuple[int, int, str]] = []
-    for n, p in enumerate(passages[:3], start=1):
-        for j, s in enumerate(_SENTENCE.split(p.text)):
-            s = s.strip(" -*#\t")
-            if len(s) >= 25 and not _META.match(s):
-                candidates.append((n, j, s))
+    candidates = [(n, j, s) for n, p in enumerate(passages[:3], start=1) for j, s in _sentences(p.text)]
     if not candidates:
         return NOT_COVERED
-    sims = runtime.embedder.embed([c[2] for c in candidates]) @ qvec
+    sims = SENTENCES.embed(runtime.embedder, [c[2] for c in candidates]) @ qvec
     # Passage rank matters as much as the sentence's own match: prefer sentences from the best passage.
     weights = sims - 0.03 * np.array([c[0] - 1 for c in candidates])
     chosen = sorted(np.argsort(-weights)[:3], key=lambda i: (candidates[i][0], candidates[i][1]))
     return " ".join(f"{candidates[i][2].rstrip()} [{candidates[i][0]}]" for i in chosen)
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """A passage's sentences that could answer something, with their position (too short and meta ones left out)."""
+    out = []
+    for j, s in enumerate(_SENTENCE.split(text)):
+        s = s.strip(" -*#\t")
+        if len(s) >= 25 and not _META.match(s):
+            out.append((j, s))
+    return out
+
+
+def warm_sentence_cache(runtime: Runtime, batch: int = 256) -> int:
+    """Embed every passage's candidate sentences once, so early answers do not pay for it; returns how many.
+
+    `docgap serve` runs it in the background at start (a few seconds for a 40-page help center).
+    """
+    with Session(runtime.engine) as session:
+        texts = session.exec(select(Chunk.text)).all()
+    sentences = list(dict.fromkeys(s for t in texts for _, s in _sentences(t)))
+    for i in range(0, len(sentences), batch):
+        SENTENCES.embed(runtime.embedder, sentences[i : i + batch])
+    return len(sentences)
 
 
 def _snippet(text: str, limit: int = 320) -> str:
@@ -150,14 +172,7 @@ def _snippet(text: str, limit: int = 320) -> str:
 
 
 def _nearest_topic(runtime: Runtime, qvec: np.ndarray) -> tuple[int | None, str | None]:
-    with Session(runtime.engine) as session:
-        topics = session.exec(select(Topic).where(col(Topic.active).is_(True))).all()
-    topics = [t for t in topics if t.centroid]
-    if not topics:
-        return None, None
-    sims = np.asarray([t.centroid for t in topics], dtype=np.float32) @ qvec
-    best = int(np.argmax(sims))
-    return (topics[best].id, topics[best].label) if sims[best] >= TOPIC_MATCH else (None, None)
+    return TOPICS.nearest(runtime, qvec, TOPIC_MATCH)
 
 
 def _record(runtime: Runtime, answer: Answer, account: str | None) -> None:
@@ -166,17 +181,31 @@ def _record(runtime: Runtime, answer: Answer, account: str | None) -> None:
         if account:
             acc = session.exec(select(Account).where(Account.name == account)).first()
             account_id = acc.id if acc else None
-        session.add(
-            ChatTurn(
-                asked_at=runtime.clock(),
-                question=answer.question,
-                account_id=account_id,
-                answer=answer.answer,
-                citations=[asdict(c) for c in answer.citations],
-                confidence=answer.confidence,
-                covered=answer.covered,
-                mode=answer.mode,
-                topic_id=answer.topic_id,
-            )
+        turn = ChatTurn(
+            asked_at=runtime.clock(),
+            question=answer.question,
+            account_id=account_id,
+            answer=answer.answer,
+            citations=[asdict(c) for c in answer.citations],
+            confidence=answer.confidence,
+            covered=answer.covered,
+            mode=answer.mode,
+            topic_id=answer.topic_id,
         )
+        session.add(turn)
         session.commit()
+        answer.turn_id = turn.id
+
+
+def record_feedback(runtime: Runtime, turn_id: int, helpful: bool) -> bool:
+    """Store a thumbs-up (1) or thumbs-down (-1) on a recorded turn; False when there is no such turn.
+
+    A thumbs-down counts against the turn's topic in the gap score (`retrieval.coverage`).
+    """
+    with Session(runtime.engine) as session:
+        turn = session.get(ChatTurn, turn_id)
+        if turn is None:
+            return False
+        turn.feedback = 1 if helpful else -1
+        session.commit()
+        return True

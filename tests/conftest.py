@@ -128,6 +128,15 @@ def live_server(demo_runtime: Runtime) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def api_headers(demo_runtime: Runtime) -> dict[str, str]:
+    """Headers with an admin API key for the demo's `/v1` API (limit high enough for the whole session)."""
+    from docgap.apikeys import create_key
+
+    key = create_key(demo_runtime, ["admin"], name="tests", rate_limit=1_000_000)
+    return {"Authorization": f"Bearer {key.secret}"}
+
+
 @pytest.fixture()
 def openai_server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import RuntimeDep
 from api.schemas import AnswerRequest, AnswerResponse, TopicRef
-from retrieval.answer import answer_question
+from retrieval.answer import Answer, answer_question
 
-router = APIRouter(prefix="/v1", tags=["answers"])
+router = APIRouter(prefix="/v1", tags=["answers"], responses=AUTH_RESPONSES)
 
 
-@router.post("/answers", response_model=AnswerResponse)
+@router.post("/answers", response_model=AnswerResponse, dependencies=[Depends(require_scope("answers:read"))])
 def create_answer(body: AnswerRequest, runtime: RuntimeDep) -> AnswerResponse:
     """Answer from the documentation only (never from other accounts' questions)."""
-    a = answer_question(runtime, body.question, account=body.account, top_k=body.top_k)
+    return answer_response(answer_question(runtime, body.question, account=body.account, top_k=body.top_k))
+
+
+def answer_response(a: Answer) -> AnswerResponse:
+    """The API's answer object (shared with `POST /v1/questions`)."""
     return AnswerResponse(
         answer=a.answer,
         citations=[asdict(c) for c in a.citations],  # type: ignore[misc]
@@ -25,4 +30,5 @@ def create_answer(body: AnswerRequest, runtime: RuntimeDep) -> AnswerResponse:
         topic_id=a.topic_id,
         topic=TopicRef(id=a.topic_id, label=a.topic_label or "") if a.topic_id else None,
         mode=a.mode,
+        turn_id=a.turn_id,
     )

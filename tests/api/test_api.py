@@ -1,12 +1,19 @@
-"""The JSON API over real HTTP (uvicorn on loopback) against the analysed demo."""
+"""The JSON API over real HTTP (uvicorn on loopback) against the analysed demo, with an admin API key."""
+
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
 
-def test_answers_endpoint(live_server) -> None:  # type: ignore[no-untyped-def]
-    r = httpx.post(
-        f"{live_server.url}/v1/answers", json={"question": "How do I cancel a transfer I just sent?"}, timeout=30
-    )
+@pytest.fixture()
+def api(live_server, api_headers) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    with httpx.Client(base_url=live_server.url, headers=api_headers, timeout=30) as client:
+        yield client
+
+
+def test_answers_endpoint(api: httpx.Client) -> None:
+    r = api.post("/v1/answers", json={"question": "How do I cancel a transfer I just sent?"})
     assert r.status_code == 200
     body = r.json()
     assert body["mode"] == "offline" and body["covered"] is True
@@ -17,38 +24,49 @@ def test_answers_endpoint(live_server) -> None:  # type: ignore[no-untyped-def]
         assert body["topic"]["id"] == body["topic_id"]
 
 
-def test_answers_validation(live_server) -> None:  # type: ignore[no-untyped-def]
-    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": ""}).status_code == 422
-    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": "x", "top_k": 0}).status_code == 422
+def test_answers_validation(api: httpx.Client) -> None:
+    assert api.post("/v1/answers", json={"question": ""}).status_code == 422
+    assert api.post("/v1/answers", json={"question": "x", "top_k": 0}).status_code == 422
 
 
-def test_topics_list_and_detail(live_server) -> None:  # type: ignore[no-untyped-def]
-    page = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 5}).json()
+def test_topics_list_and_detail(api: httpx.Client) -> None:
+    page = api.get("/v1/topics", params={"limit": 5}).json()
     assert len(page["items"]) == 5 and page["total"] >= 20
     scores = [t["gap_score"] for t in page["items"]]
     assert scores == sorted(scores, reverse=True)
-    second = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 5, "offset": 5}).json()
+    second = api.get("/v1/topics", params={"limit": 5, "offset": 5}).json()
     assert not {t["id"] for t in page["items"]} & {t["id"] for t in second["items"]}
-    gaps = httpx.get(f"{live_server.url}/v1/topics", params={"gaps_only": True, "limit": 500}).json()
-    assert gaps["items"] and all(t["gap_kind"] in ("missing", "partial") for t in gaps["items"])
+    gaps = api.get("/v1/topics", params={"gaps_only": True, "limit": 500}).json()
+    assert gaps["items"] and all(t["gap_kind"] in ("missing", "partial", "findability") for t in gaps["items"])
     tid = page["items"][0]["id"]
-    detail = httpx.get(f"{live_server.url}/v1/topics/{tid}").json()
+    detail = api.get(f"/v1/topics/{tid}").json()
     assert detail["topic"]["id"] == tid and detail["examples"] and detail["questions"]
     assert len(detail["weekly"]) >= 26
-    assert httpx.get(f"{live_server.url}/v1/topics/999999").status_code == 404
-    assert httpx.get(f"{live_server.url}/v1/topics", params={"status": "bogus"}).status_code == 422
+    assert api.get("/v1/topics/999999").status_code == 404
+    assert api.get("/v1/topics", params={"status": "bogus"}).status_code == 422
 
 
-def test_status_change_via_api(live_server) -> None:  # type: ignore[no-untyped-def]
-    tid = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 1}).json()["items"][0]["id"]
-    r = httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "triaged"})
+def test_status_change_via_api(api: httpx.Client) -> None:
+    tid = api.get("/v1/topics", params={"limit": 1}).json()["items"][0]["id"]
+    r = api.post(f"/v1/topics/{tid}/status", json={"status": "triaged"})
     assert r.status_code == 200 and r.json()["status"] == "triaged"
-    assert httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "nope"}).status_code == 422
-    httpx.post(f"{live_server.url}/v1/topics/{tid}/status", json={"status": "new"})
+    assert api.post(f"/v1/topics/{tid}/status", json={"status": "nope"}).status_code == 422
+    api.post(f"/v1/topics/{tid}/status", json={"status": "new"})
 
 
 def test_health_and_openapi(live_server) -> None:  # type: ignore[no-untyped-def]
     assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok", "mode": "offline"}
     spec = httpx.get(f"{live_server.url}/openapi.json").json()
-    assert {"/v1/answers", "/v1/topics", "/v1/topics/{topic_id}", "/healthz"} <= set(spec["paths"])
+    assert {"/v1/answers", "/v1/topics", "/v1/topics/{topic_id}", "/v1/questions", "/healthz"} <= set(spec["paths"])
     assert "/" not in spec["paths"], "web pages stay out of the API schema"
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    answers = spec["paths"]["/v1/answers"]["post"]
+    assert {"HTTPBearer": []} in answers["security"]
+    assert {"401", "403", "429"} <= set(answers["responses"])
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+
+
+def test_web_pages_need_no_key(live_server) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/", "/chat", "/accounts"):
+        assert httpx.get(f"{live_server.url}{path}", timeout=30).status_code == 200, path
+    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": "PIN?"}).status_code == 401

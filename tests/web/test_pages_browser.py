@@ -88,7 +88,7 @@ def test_board_lists_topics_gaps_first(page: Page) -> None:
     assert first_badge.inner_text().strip() in ("missing", "partial")
     # the default view holds gaps only
     kinds = {b.strip() for b in page.locator("table.board tbody .badge").all_inner_texts()}
-    assert kinds <= {"missing", "partial"}, kinds
+    assert kinds <= {"missing", "partial", "findability"}, kinds
     shot(page, "board-gaps")
 
     page.goto("/?view=covered")
@@ -126,29 +126,33 @@ def test_topic_page_from_board(page: Page) -> None:
     shot(page, "doc-from-topic")
 
 
-def test_status_change_on_board_persists(page: Page, live_server) -> None:
+def test_status_change_on_board_persists(page: Page, live_server, api_headers) -> None:
     page.goto("/")
     row = board_rows(page).first
     topic_id = int(row.locator("td").first.inner_text().strip())
     select = page.get_by_label(f"status of topic {topic_id}", exact=True)
     original = select.input_value()
     new = "triaged" if original != "triaged" else "in_progress"
+
+    def status_via_api() -> str:
+        return httpx.get(f"{live_server.url}/v1/topics/{topic_id}", headers=api_headers).json()["topic"]["status"]
+
     try:
         with page.expect_navigation():
             select.select_option(new)  # the select submits its form on change
         assert page.url.rstrip("?").endswith("/") or "view=" in page.url
         page.reload()
         expect(page.get_by_label(f"status of topic {topic_id}", exact=True)).to_have_value(new)
-        assert httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] == new
+        assert status_via_api() == new
         shot(page, "board-after-status-change")
 
         with page.expect_navigation():
             page.get_by_label(f"status of topic {topic_id}", exact=True).select_option(original)
         expect(page.get_by_label(f"status of topic {topic_id}", exact=True)).to_have_value(original)
-        assert httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] == original
+        assert status_via_api() == original
     finally:
-        if httpx.get(f"{live_server.url}/v1/topics/{topic_id}").json()["topic"]["status"] != original:
-            httpx.post(f"{live_server.url}/v1/topics/{topic_id}/status", json={"status": original})
+        if status_via_api() != original:
+            httpx.post(f"{live_server.url}/v1/topics/{topic_id}/status", json={"status": original}, headers=api_headers)
 
 
 def test_board_status_filter(page: Page, live_server) -> None:
@@ -246,9 +250,10 @@ def test_doc_page_renders_markdown_and_relative_links(page: Page) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/topics/{first}", "/chat", "/accounts", "/reports"])
-def test_pages_fit_a_phone_screen(browser: Browser, live_server, path: str) -> None:
+def test_pages_fit_a_phone_screen(browser: Browser, live_server, api_headers, path: str) -> None:
     if "{first}" in path:
-        first = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 1}).json()["items"][0]["id"]
+        topics = httpx.get(f"{live_server.url}/v1/topics", params={"limit": 1}, headers=api_headers).json()
+        first = topics["items"][0]["id"]
         path = path.format(first=first)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 400, "height": 800})
     try:

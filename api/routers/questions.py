@@ -1,0 +1,95 @@
+"""`POST /v1/questions`: a helpdesk trigger pushes one customer question; it is stored and answered from the docs.
+
+The question goes through the same pipeline as every import (cleaning, question detection, PII redaction,
+language, idempotency by source and external id), so a ticket pushed here and later imported from an export is
+one question, not two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.auth import AUTH_RESPONSES, require_scope
+from api.deps import RuntimeDep
+from api.routers.answers import answer_response
+from api.schemas import QuestionIn, QuestionOut
+from docgap.models import Question
+from docgap.pipeline import import_questions
+from docgap.runtime import Runtime
+from ingest.records import AccountHint, IngestResult, QuestionRecord
+from retrieval.answer import answer_question
+
+router = APIRouter(prefix="/v1", tags=["questions"], responses=AUTH_RESPONSES)
+
+
+def generated_external_id(body: QuestionIn) -> str:
+    """A stable id for a payload without one, so a trigger that fires twice stores the question once."""
+    created = body.created_at.isoformat() if body.created_at else ""
+    digest = hashlib.sha256("\x1f".join([body.text, body.account or "", created]).encode()).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+def _stored(runtime: Runtime, source: str, external_id: str) -> Question | None:
+    with Session(runtime.engine) as session:
+        query = select(Question).where(Question.source == source, Question.external_id == external_id)
+        return session.exec(query).first()
+
+
+def _status(result: IngestResult) -> str:
+    for name in ("added", "updated", "unchanged"):
+        if getattr(result, name):
+            return name
+    return "skipped"
+
+
+def _ingest(runtime: Runtime, record: QuestionRecord) -> IngestResult:
+    """Store the record; a concurrent post of the same id loses the insert race once, then finds it stored."""
+    try:
+        return import_questions(runtime, iter([record]), location="api")
+    except IntegrityError:
+        return import_questions(runtime, iter([record]), location="api")
+
+
+@router.post(
+    "/questions",
+    response_model=QuestionOut,
+    dependencies=[Depends(require_scope("questions:write"))],
+    responses={422: {"description": "Invalid payload, or a message too long to be a question."}},
+)
+def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
+    """Ingest one question and return a suggested answer.
+
+    The suggested answer comes from the documentation only: never from other accounts' questions or staff
+    answers. Re-posting the same payload (or the same `source` + `external_id`) is idempotent: `status` is
+    "unchanged", or "updated" when the text changed; "skipped" means the message is not a question (it is not
+    stored, but still gets an answer).
+    """
+    external_id = body.external_id or generated_external_id(body)
+    existing = _stored(runtime, body.source, external_id)
+    created_at: datetime = body.created_at or (existing.created_at if existing else runtime.clock())
+    record = QuestionRecord(
+        source=body.source,
+        external_id=external_id,
+        text=body.text,
+        created_at=created_at,
+        hint=AccountHint(account_name=body.account),
+    )
+    result = _ingest(runtime, record)
+    if result.errors:
+        raise HTTPException(422, "; ".join(e.message for e in result.errors))
+    stored = _stored(runtime, body.source, external_id)
+    # Retrieval works best on the cleaned text; the question itself is the gap signal, so no chat turn is recorded.
+    asked = stored.text if stored is not None else body.text
+    answer = answer_question(runtime, asked, account=body.account, top_k=body.top_k, record=False)
+    return QuestionOut(
+        question_id=stored.id if stored else None,
+        external_id=external_id,
+        stored=stored is not None,
+        status=_status(result),  # type: ignore[arg-type]
+        suggested_answer=answer_response(answer),
+    )

@@ -1,0 +1,24 @@
+import sqlite3
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from docgap.db import make_engine
+from docgap.models import Topic
+
+
+def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    make_engine(f"sqlite:///{db}").dispose()
+    with sqlite3.connect(db) as conn:  # simulate a data dir from before these columns existed
+        conn.execute("ALTER TABLE topic DROP COLUMN signals")
+        conn.execute("ALTER TABLE topic DROP COLUMN gap_reason")
+        conn.execute(
+            "INSERT INTO topic (label, label_locked, status, active, size, account_count, gap_score, notes,"
+            " keywords, examples, centroid, doc_urls) VALUES ('old', 0, 'new', 1, 3, 1, 0, '', '[]', '[]',"
+            " '[]', '[]')"
+        )
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as s:
+        t = s.exec(select(Topic)).one()
+    assert t.label == "old" and t.gap_reason == "" and t.signals == {}
