@@ -61,6 +61,8 @@ class TopicOut(BaseModel):
     status: str
     first_seen: str | None
     last_seen: str | None
+    gap_reason: str = Field(default="", description="Why it is a gap: the LLM judge's words, or the method used.")
+    signals: dict = Field(default_factory=dict, description="Evidence behind the gap score (chat, staff answers, …).")
 
 
 class TopicPage(BaseModel):

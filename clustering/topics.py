@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +31,8 @@ class TopicSummary:
     status: str
     first_seen: str | None
     last_seen: str | None
+    gap_reason: str = ""
+    signals: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +59,8 @@ def _summary(t: Topic) -> TopicSummary:
         status=t.status,
         first_seen=t.first_seen.isoformat() if t.first_seen else None,
         last_seen=t.last_seen.isoformat() if t.last_seen else None,
+        gap_reason=t.gap_reason or "",
+        signals=t.signals or {},
     )
 
 
