@@ -29,48 +29,14 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 
-from api.app import create_app
+from api.server import BackgroundServer
 from bench.gaps import build_without_pages
 from demo import DEMO_DIR
 from docgap.runtime import Runtime
 from docgap.settings import Settings
 from docgap.vectors import DOC_CHUNKS
 from retrieval.answer import warm_sentence_cache
-
-
-class Server:
-    """The app under uvicorn in a background thread (the same set-up as the tests' live server)."""
-
-    def __init__(self, runtime: Runtime, port: int = 0) -> None:
-        config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port or _free_port(), log_level="warning")
-        self.url = f"http://127.0.0.1:{config.port}"
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def questions(n: int, seed: int = 3) -> list[str]:
@@ -138,7 +104,7 @@ def measure(runtime: Runtime, concurrency: int, total: int, rounds: int) -> dict
     api_wall = raw_wall = 0.0
     warmed = warm_sentence_cache(runtime)  # as `docgap serve` does at start
     print(f"warmed the sentence cache: {warmed} doc sentences")
-    with Server(runtime) as server:
+    with BackgroundServer(runtime) as server:
         api, raw = api_worker(server.url), raw_worker(runtime)
         run_concurrently(api, qs[:concurrency], concurrency)  # warm-up: model, Chroma, BM25 index, connections
         run_concurrently(raw, qs[:concurrency], concurrency)

@@ -8,17 +8,13 @@ is a stand-in, and it is a real HTTP server speaking the chat-completions protoc
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
+from api.server import BackgroundServer, free_port  # noqa: F401  (free_port is re-exported for tests)
 from docgap.embedding import SentenceTransformerEmbedder
 from docgap.runtime import Runtime
 from docgap.settings import Settings
@@ -88,38 +84,8 @@ def demo_runtime(
     return rt
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    """The real app under uvicorn on a loopback port, in a background thread."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        from api.app import create_app
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+LiveServer = BackgroundServer
+"""The real app under uvicorn on a loopback port, in a background thread (tests import it under this name)."""
 
 
 @pytest.fixture(scope="session")
