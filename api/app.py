@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 import docgap
 from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
-from api.routers import answers, feedback, questions, topics, webhooks
+from api.routers import accounts, answers, feedback, questions, topics, webhooks
 from docgap.jobs import Scheduler, default_jobs
 from docgap.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
@@ -53,6 +53,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(answers.router)
     app.include_router(feedback.router)
     app.include_router(topics.router)
+    app.include_router(accounts.router)
     app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(web_router)

@@ -63,6 +63,15 @@ class TopicOut(BaseModel):
     last_seen: str | None
     gap_reason: str = Field(default="", description="Why it is a gap: the LLM judge's words, or the method used.")
     signals: dict = Field(default_factory=dict, description="Evidence behind the gap score (chat, staff answers, …).")
+    matching: int | None = Field(
+        default=None, description="With a since/until/account/language filter: the topic's questions in that scope."
+    )
+    label_source: str = Field(
+        default="keywords", description='"keywords" (c-TF-IDF), "llm" (a question-form title) or "writer".'
+    )
+    split_from: int | None = Field(default=None, description="The topic a writer split this one out of.")
+    merged_into: int | None = Field(default=None, description="Set when a writer merged this topic into another.")
+    active: bool = Field(default=True, description="False once merged away or retired by a full re-cluster.")
 
 
 class TopicPage(BaseModel):
@@ -86,6 +95,53 @@ class StatusChange(BaseModel):
     status: str = Field(pattern=f"^({'|'.join(TOPIC_STATUSES)})$", description=f"One of {', '.join(TOPIC_STATUSES)}.")
     notes: str | None = None
     label: str | None = Field(default=None, max_length=200)
+
+
+class MergeRequest(BaseModel):
+    into: int = Field(ge=1, le=2**63 - 1, description="The topic that absorbs this one (and keeps its id).")
+
+
+class SplitRequest(BaseModel):
+    question_ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="Question ids (as in the topic's `questions`) to move to the new topic; "
+        "omit to cut the topic into its two most distinct halves.",
+    )
+    label: str | None = Field(default=None, min_length=1, max_length=200, description="Label for the new topic.")
+
+
+class LineageOut(BaseModel):
+    at: str
+    kind: str = Field(description="merge, split, retire, rename or status.")
+    topic_id: int = Field(description="The topic acted on (merged away, split, renamed…).")
+    other_topic_id: int | None = Field(description="Merge: the topic it went into. Split: the new topic.")
+    actor: str = Field(description='"writer" for a decision, "recluster" for what a full re-cluster did.')
+    detail: dict
+
+
+class EmergingTopicOut(BaseModel):
+    topic_id: int
+    label: str
+    this_week: int = Field(description="Questions in the last 7 days.")
+    weekly_before: float = Field(description="Average per week over the four weeks before.")
+    reason: str = Field(description='"new" (first seen in the last 14 days) or "growing" (at least doubled).')
+
+
+class AccountTrendOut(BaseModel):
+    account_id: int
+    account: str
+    weekly: list[int] = Field(description="Non-critical questions per 7-day window, 13 windows, oldest first.")
+    growth: float = Field(description="Fitted growth over the 90 days relative to the mean (1.0 ≈ doubled).")
+    last_30_days: int
+    previous_60_days: int
+    focus_topics: list[int] = Field(description="The topic neighbourhood growing fastest for this account.")
+    focus_weekly: list[int]
+    focus_growth: float
+    rising: bool = Field(
+        description="The leading indicator fired: focus_growth ≥ 2, a subject that rose from next to nothing."
+    )
 
 
 class QuestionIn(BaseModel):

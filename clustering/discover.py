@@ -100,14 +100,14 @@ class AgglomerativeDiscoverer:
         lookup = np.full(int(ids.max()) + 1, -1)
         lookup[keep] = np.arange(len(keep))
         labels = lookup[raw]
-        centroids = _centroids(vectors, labels, len(keep))
+        centroids = centroids_of(vectors, labels, len(keep))
         if not len(keep):
             return Discovery(labels, centroids, np.zeros(n))
-        best, best_sim = _nearest(vectors, centroids)
+        best, best_sim = nearest_centroid(vectors, centroids)
         attach = (labels == -1) & (best_sim >= self.attach_similarity)
         labels[attach] = best[attach]
-        centroids = _centroids(vectors, labels, len(keep))
-        return Discovery(labels, centroids, _own_similarity(vectors, centroids, labels))
+        centroids = centroids_of(vectors, labels, len(keep))
+        return Discovery(labels, centroids, own_similarity(vectors, centroids, labels))
 
 
 def average_linkage_cut(sums: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
@@ -188,13 +188,13 @@ def _group_sums(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _centroids(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def centroids_of(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     sums = _group_sums(vectors, labels, k)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of and similarity to the nearest centroid for each vector, a block of rows at a time."""
     best = np.empty(len(vectors), dtype=np.int64)
     best_sim = np.empty(len(vectors), dtype=np.float32)
@@ -205,7 +205,7 @@ def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np
     return best, best_sim
 
 
-def _own_similarity(vectors: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def own_similarity(vectors: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.zeros(len(vectors), dtype=np.float32)
     for start in range(0, len(vectors), CHUNK):
         block, own = vectors[start : start + CHUNK], labels[start : start + CHUNK]

@@ -1,6 +1,9 @@
 """Topic labels: class-based TF-IDF keywords (each topic's words weighed against all other topics).
 
-Without an LLM the label is the top keywords, shown as such; it is honest about being keywords, not a title.
+Words are any Unicode letters (so "prélèvement" and "Überweisung" count), and stop words are removed for English
+(scikit-learn's list, which keeps domain words like "top" and "new") plus every other language the questions
+are in (stopwords-iso). Without an LLM the label is the top keywords, shown as such; it is honest about being
+keywords, not a title.
 """
 
 from __future__ import annotations
@@ -9,18 +12,34 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
+import stopwordsiso
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+WORD = r"(?u)\b[^\W\d_]{2,}\b"
+"""Two or more letters in any script; digits and underscores are not words."""
 
 
-def class_tfidf_keywords(docs_per_topic: Sequence[Sequence[str]], top_n: int = 6) -> list[list[str]]:
+def stop_words(languages: Sequence[str] = ()) -> list[str]:
+    """English stop words plus those of the other given ISO 639-1 languages (unknown codes are skipped)."""
+    words = set(ENGLISH_STOP_WORDS)
+    others = [lang for lang in languages if lang != "en" and stopwordsiso.has_lang(lang)]
+    if others:
+        words |= set(stopwordsiso.stopwords(others))
+    # Stop words must be what the tokenizer produces ("quelqu'un" is seen as "quelqu" and "un").
+    return sorted({tok for w in words for tok in re.findall(WORD, _expand_contractions(w))})
+
+
+def class_tfidf_keywords(
+    docs_per_topic: Sequence[Sequence[str]], top_n: int = 6, languages: Sequence[str] = ()
+) -> list[list[str]]:
     """Top keywords per topic by c-TF-IDF (term frequency in the topic × log(1 + avg words / term frequency))."""
     joined = [" ".join(d) for d in docs_per_topic]
     if not any(joined):
         return [[] for _ in joined]
     vec = CountVectorizer(
-        stop_words="english",
+        stop_words=stop_words(languages),
         ngram_range=(1, 2),
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+        token_pattern=WORD,
         preprocessor=_expand_contractions,
     )
     try:

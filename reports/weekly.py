@@ -10,7 +10,7 @@ template, and the report says which.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
 
 import prompts
-from clustering.trends import week_start
+from clustering.trends import emerging_topics, load_account_trends, week_start
 from docgap.llm import LLMError
 from docgap.models import Account, Question, Report, Topic
 from docgap.runtime import Runtime
@@ -37,16 +37,21 @@ class TopicLine:
     gap_kind: str | None
     coverage: float | None
     gap_score: float
+    trend: str = ""
+    """For new and growing topics: "new" or "growing"."""
 
 
 @dataclass
 class AccountSignal:
+    """An account whose leading indicator fired (see `clustering.trends.account_trends`)."""
+
     account: str
-    topic_id: int
-    topic: str
+    topics: list[tuple[int, str]]
+    """The growing subject: its topics (id, label), busiest first."""
+    focus_weekly: list[int]
+    focus_growth: float
     last_30_days: int
-    previous_60_days: int
-    total_90_days: int
+    """All the account's non-critical questions in the last 30 days."""
 
 
 @dataclass
@@ -111,11 +116,12 @@ def build_weekly_report(runtime: Runtime, week: date | None = None) -> WeeklyRep
         )
 
     top = [line(tid) for tid, _ in now_c.most_common() if tid in topics and topics[tid].status != "dismissed"][:TOP]
-    new = [
-        line(tid)
-        for tid, t in topics.items()
-        if t.first_seen and t.first_seen >= t0 - timedelta(days=21) and now_c.get(tid, 0) > 0
-    ]
+    emerging = emerging_topics(
+        [(r[1], r[0]) for r in rows if r[1]],
+        {tid: (t.label, t.first_seen) for tid, t in topics.items() if t.status != "dismissed"},
+        t1,
+    )
+    new = [replace(line(e.topic_id), trend=e.reason) for e in emerging]
     gaps = sorted((t for t in topics.values() if t.gap_kind and t.status != "dismissed"), key=lambda t: -t.gap_score)
     report = WeeklyReport(
         week_start=start,
@@ -126,27 +132,24 @@ def build_weekly_report(runtime: Runtime, week: date | None = None) -> WeeklyRep
         new_topics=new[:TOP],
         top_gaps=[line(t.id) for t in gaps[:TOP] if t.id is not None],
         busiest_accounts=[(accounts[a], n) for a, n in Counter(r[2] for r in this_week if r[2]).most_common(5)],
-        rising_accounts=_rising_accounts(rows, t1, topics, accounts),
+        rising_accounts=_rising_accounts(runtime, topics, t1),
         unassigned=sum(1 for r in this_week if not r[1]),
     )
     _write_summary(runtime, report)
     return report
 
 
-def _rising_accounts(rows, t1: datetime, topics: dict, accounts: dict) -> list[AccountSignal]:  # type: ignore[no-untyped-def]
-    """Account × topic pairs whose last 30 days outpace the 60 before: the seed's leading indicator."""
-    recent: Counter[tuple[int, int]] = Counter()
-    before: Counter[tuple[int, int]] = Counter()
-    for created, tid, aid in rows:
-        if not tid or not aid or tid not in topics:
-            continue
-        (recent if created >= t1 - timedelta(days=30) else before)[(aid, tid)] += 1
+def _rising_accounts(runtime: Runtime, topics: dict, end: datetime) -> list[AccountSignal]:  # type: ignore[type-arg]
+    """Accounts whose leading indicator fired as of the end of the reported week, fastest-growing subject first."""
     out = []
-    for (aid, tid), n in recent.items():
-        b = before.get((aid, tid), 0)
-        if n >= 4 and n >= 2 * (b / 2 + 1):  # at least double the previous monthly rate
-            out.append(AccountSignal(accounts[aid], tid, topics[tid].label, n, b, n + b))
-    return sorted(out, key=lambda s: -(s.last_30_days - s.previous_60_days / 2))[:5]
+    for t in load_account_trends(runtime, end):
+        if not t.rising:
+            continue
+        labels = [(tid, topics[tid].label) for tid in t.focus_topics if tid in topics]
+        sizes = {tid: topics[tid].size for tid, _ in labels}
+        labels.sort(key=lambda p: -sizes[p[0]])
+        out.append(AccountSignal(t.account, labels, t.focus_weekly, t.focus_growth, t.last_30_days))
+    return out[:5]
 
 
 def _write_summary(runtime: Runtime, report: WeeklyReport) -> None:

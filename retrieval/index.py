@@ -1,7 +1,7 @@
 """The doc index: documents and chunks in SQL, their vectors in the `doc_chunks` collection, and hybrid search.
 
-Search fuses the dense (vector) ranking with a lexical BM25 ranking (`retrieval.lexical`) by reciprocal rank
-fusion; see `search`.
+Search fuses the dense (vector) ranking with a lexical BM25 ranking (`retrieval.lexical`); how is the setting
+`DOCGAP_RETRIEVAL_FUSION` (see `search`, and `bench/retrieval.py` for the measurements behind the defaults).
 
 Re-indexing a source only re-chunks and re-embeds pages whose content hash changed, and removes pages that
 disappeared from it, so running `ingest docs` again after an edit is cheap and leaves no stale passages.
@@ -26,10 +26,14 @@ from retrieval.lexical import lexical_search
 
 FUSION_DEPTH = 30
 """How many passages each side (dense, lexical) contributes to fusion."""
-RRF_K = 60
-"""The usual reciprocal-rank-fusion constant: it damps how much the very top ranks dominate."""
+RRF_K = 20
+"""Reciprocal-rank-fusion constant (60 in Cormack et al.): it damps how much the very top ranks dominate; 20, and
+the weight below, won on the tuning half of the demo intents (`bench/retrieval.py`)."""
+RRF_LEXICAL_WEIGHT = 0.5
+"""The BM25 ranking's weight in RRF (the dense ranking's is 1): BM25 alone is much weaker than dense here."""
 LEXICAL_WEIGHT = 0.15
 """Cosine points a passage gains for the query's best BM25 score; tuned on half the demo intents (bench)."""
+Fusion = Literal["score", "rrf", "dense"]
 
 
 @dataclass(frozen=True)
@@ -114,22 +118,26 @@ def search(
     k: int = 5,
     query_text: str | None = None,
     depth: int = FUSION_DEPTH,
-    lexical_weight: float = LEXICAL_WEIGHT,
-    fusion: Literal["score", "rrf"] = "score",
+    lexical_weight: float | None = None,
+    fusion: Fusion | None = None,
 ) -> list[Passage]:
     """The `k` best passages for a query, best first.
 
-    With `query_text`, the dense (Chroma) and lexical (BM25) top-`depth` candidates are merged. The default
-    ("score") ranks each candidate by its cosine plus `lexical_weight` × its BM25 score relative to the query's
-    best BM25 score, so a passage that shares the question's rare words can overtake one that is only slightly
-    closer in meaning, and one found only by its words can enter the list. "rrf" is plain reciprocal rank fusion;
-    on the demo benchmark (`bench/hybrid_retrieval.py`) it ranks worse than dense alone, because BM25 on short
-    colloquial questions is much weaker than the dense side and RRF gives both sides an equal say.
+    With `query_text`, the dense (Chroma) and lexical (BM25) top-`depth` candidates are merged as `fusion` says
+    (default: the `retrieval_fusion` setting). "score" ranks each candidate by its cosine plus `lexical_weight`
+    (default `LEXICAL_WEIGHT`) × its BM25 score relative to the query's best BM25 score, so a passage that shares
+    the question's rare words can overtake one only slightly closer in meaning, and one found only by its words
+    can enter the list. "rrf" (the default setting) is weighted reciprocal rank fusion (`lexical_weight` default
+    `RRF_LEXICAL_WEIGHT`): BM25 on short colloquial questions is much weaker than the dense side, and unweighted
+    RRF, which gives both an equal say, ranks worse than dense alone. On held-out demo intents weighted RRF is the
+    one variant that beats both dense and BM25 on recall@1/5/10 and MRR; "score" has the better recall@1 and MRR
+    but only ties dense on recall@5 (`bench/retrieval.py`). "dense" ignores the text.
     Without `query_text`: dense only (callers that hold vectors but no text, e.g. coverage over stored vectors).
     Either way `Passage.score` is the cosine similarity of the passage to `vector`: confidence and coverage
     thresholds are calibrated on cosines, so a passage found only lexically gets its cosine from its stored vector.
     """
-    if not query_text:
+    fusion = fusion or runtime.settings.retrieval_fusion
+    if not query_text or fusion == "dense":
         hits = runtime.vectors.query(DOC_CHUNKS, vector, k)
         return _passages(runtime, [(int(h.id), h.similarity) for h in hits])
     dense = runtime.vectors.query(DOC_CHUNKS, vector, max(k, depth))
@@ -137,10 +145,12 @@ def search(
     cosines = {int(h.id): h.similarity for h in dense}
     cosines.update(_cosines(runtime, vector, [h.chunk_id for h in lexical if h.chunk_id not in cosines]))
     if fusion == "rrf":
-        order = reciprocal_rank_fusion([[int(h.id) for h in dense], [h.chunk_id for h in lexical]])
+        weight = RRF_LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
+        order = reciprocal_rank_fusion([[int(h.id) for h in dense], [h.chunk_id for h in lexical]], [1.0, weight])
     else:
+        weight = LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
         top_bm25 = lexical[0].score if lexical else 1.0
-        bonus = {h.chunk_id: lexical_weight * h.score / top_bm25 for h in lexical}
+        bonus = {h.chunk_id: weight * h.score / top_bm25 for h in lexical}
         order = sorted(cosines, key=lambda i: -(cosines[i] + bonus.get(i, 0.0)))
     return _passages(runtime, [(i, cosines[i]) for i in order if i in cosines][:k])
 

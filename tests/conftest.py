@@ -84,6 +84,16 @@ def demo_runtime(
     return rt
 
 
+@pytest.fixture()
+def demo_copy(demo_runtime: Runtime, tmp_path: Path) -> Runtime:
+    """A private copy of the analysed demo, for tests that change it (record turns, merge topics, re-judge)."""
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(demo_runtime.settings.data_dir, target)
+    return make_runtime(target, demo_runtime.embedder)
+
+
 LiveServer = BackgroundServer
 """The real app under uvicorn on a loopback port, in a background thread (tests import it under this name)."""
 

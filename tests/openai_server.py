@@ -2,7 +2,8 @@
 
 It stands at the network edge where OpenAI, vLLM or Ollama would be. Its "model" is simple and deterministic:
 it answers from the first numbered passage in the prompt, cites it as [1], and also cites a passage number that
-does not exist, so tests can check that invented citations are dropped. Requests are recorded for inspection.
+does not exist, so tests can check that invented citations are dropped; asked for a topic title, it makes a
+question from the first keyword. Requests are recorded for inspection.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ class FakeOpenAI:
         if self.reply is not None:
             return self.reply
         user = messages[-1]["content"]
+        if "name recurring customer-question topics" in messages[0]["content"]:
+            keywords = re.search(r"^Keywords: ([^,\n]+)", user, re.M)
+            return f"How do I sort out {keywords.group(1) if keywords else 'this'}?"
         m = re.search(r"^\[1\] (.+?)(?: —| \()", user, re.M)
         subject = m.group(1) if m else "the documentation"
         return f"The page “{subject}” explains this [1]. It also says something else [9]."

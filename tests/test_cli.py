@@ -32,6 +32,10 @@ COMMANDS = [
     ["sync"],
     ["topics"],
     ["topics", "export"],
+    ["topics", "show"],
+    ["topics", "merge"],
+    ["topics", "split"],
+    ["topics", "lineage"],
     ["ask"],
     ["report", "weekly"],
     ["serve"],
@@ -99,6 +103,19 @@ def test_end_to_end_from_the_command_line(tmp_path: Path) -> None:
     assert "topics over 12 questions" in docgap(["cluster"], data).stdout
     topics = json.loads(docgap(["topics", "--json"], data).stdout)
     assert len(topics) == 2
+    first = topics[0]["id"]
+    shown = docgap(["topics", "show", str(first)], data).stdout
+    assert f"#{first}" in shown and "question id" in shown
+    split = docgap(["topics", "split", str(first), "--label", "PIN, the rest"], data).stdout
+    new = int(split.split("new topic ")[1].split(":")[0])
+    assert "PIN, the rest" in split and new not in (t["id"] for t in topics)
+    assert "split" in docgap(["topics", "lineage", str(first)], data).stdout
+    merged = docgap(["topics", "merge", str(new), "--into", str(first)], data).stdout
+    assert f"into topic {first} (6 questions)" in merged
+    again = docgap(["topics", "merge", str(new), "--into", str(first)], data, check=False)
+    assert again.returncode == 1 and "no longer active" in again.stderr
+    assert "full re-cluster: 2 topics over 12 questions (2 kept" in docgap(["cluster", "--full"], data).stdout
+    assert "0 new questions joined existing topics, 0 new topics" in docgap(["cluster"], data).stdout
     export = tmp_path / "out.csv"
     docgap(["topics", "export", str(export)], data)
     rows = list(csv.DictReader(export.open()))

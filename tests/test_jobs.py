@@ -1,9 +1,14 @@
+import csv
 from datetime import date
+from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from docgap.jobs import Job, Scheduler, default_jobs, ensure_weekly_report
-from docgap.models import Report
+from docgap.jobs import Job, Scheduler, TopicUpdates, default_jobs, ensure_weekly_report
+from docgap.models import Question, Report
+from docgap.pipeline import import_questions
+from ingest.tabular import ColumnMap, read_csv
+from tests.conftest import NOW, make_runtime
 
 
 def test_scheduler_runs_due_jobs_and_survives_failures() -> None:
@@ -25,9 +30,46 @@ def test_scheduler_runs_due_jobs_and_survives_failures() -> None:
 
 
 def test_weekly_report_written_once_by_the_job(fresh_runtime) -> None:  # type: ignore[no-untyped-def]
-    assert [j.name for j in default_jobs(fresh_runtime)] == ["weekly report"], "no Zendesk job unless configured"
+    names = [j.name for j in default_jobs(fresh_runtime)]
+    assert names == ["weekly report", "topic updates"], "no Zendesk or full re-cluster job unless configured"
     assert ensure_weekly_report(fresh_runtime) is True
     assert ensure_weekly_report(fresh_runtime) is False
     with Session(fresh_runtime.engine) as s:
         reports = s.exec(select(Report)).all()
     assert [r.period_start for r in reports] == [date(2026, 11, 16)]
+
+
+def _import(rt, path: Path, texts: list[str], start: int) -> None:  # type: ignore[no-untyped-def]
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text"])
+        w.writerows([(f"Q{start + i}", t) for i, t in enumerate(texts)])
+    assert import_questions(rt, read_csv(path, ColumnMap("text", "id"), NOW)).ok
+
+
+PIN = [
+    "How do I change my PIN?",
+    "Can I change my card PIN in the app?",
+    "Where do I reset my PIN number?",
+    "How can I set a new PIN?",
+    "I want a different PIN, how?",
+    "Change PIN please, how does it work?",
+]
+
+
+def test_topic_updates_job_runs_only_when_questions_arrived(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    job = TopicUpdates(fresh_runtime)
+    assert job() is False, "nothing to do on an empty data dir"
+    _import(fresh_runtime, tmp_path / "a.csv", PIN, 0)
+    assert job() is True and job() is False
+    _import(fresh_runtime, tmp_path / "b.csv", ["Is there a way to change the PIN of my card?"], 100)
+    assert job() is True
+    with Session(fresh_runtime.engine) as s:
+        topics = {q.topic_id for q in s.exec(select(Question).where(col(Question.embedded).is_(True))).all()}
+    assert len(topics) == 1 and None not in topics, "the newcomer joined the existing PIN topic"
+
+
+def test_full_recluster_job_waits_one_interval(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    rt = make_runtime(tmp_path / "data", embedder, full_recluster_days=7)
+    jobs = {j.name: j for j in default_jobs(rt, monotonic=lambda: 1000.0)}
+    assert jobs["full re-cluster"].next_at == 1000.0 + 7 * 86400

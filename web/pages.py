@@ -14,8 +14,18 @@ import numpy as np
 from markdown_it import MarkdownIt
 from sqlmodel import Session, col, func, select
 
-from clustering.topics import TopicDetail, TopicSummary, count_topics, list_topics, topic_detail
-from clustering.trends import weekly_series
+from clustering.curation import LineageEntry, lineage
+from clustering.topics import (
+    COVERAGE_VIEWS,
+    TopicDetail,
+    TopicFilter,
+    TopicSummary,
+    count_matching,
+    count_topics,
+    list_topics,
+    topic_detail,
+)
+from clustering.trends import AccountTrend, load_account_trends, weekly_series
 from docgap.models import TOPIC_STATUSES, Account, Chunk, Document, Question, Report, Topic
 from docgap.runtime import Runtime
 from retrieval.index import Passage, search
@@ -64,6 +74,17 @@ def answer_html(text: str, citations: int) -> str:
 _TOPIC_REF = re.compile(r"(?<![\w&#/])#(\d+)\b")
 
 
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """Weekly counts as block characters, scaled to the largest week (readable without a chart library)."""
+    top = max(counts, default=0)
+    return "".join(
+        SPARK[min(len(SPARK) - 1, (n * (len(SPARK) - 1) + top - 1) // top)] if top else SPARK[0] for n in counts
+    )
+
+
 def link_topics(html: str) -> str:
     """Topic references ("#12") in rendered report HTML as links to the topic pages."""
     return _TOPIC_REF.sub(r'<a href="/topics/\1">#\1</a>', html)
@@ -81,14 +102,10 @@ class BoardPage:
 
 
 def board_page(runtime: Runtime, view: str = "gaps", status: str | None = None, page: int = 1) -> BoardPage:
-    everything = list_topics(runtime, status=status)
-    if view == "gaps":
-        everything = [t for t in everything if t.gap_kind]
-    elif view == "covered":
-        everything = [t for t in everything if not t.gap_kind]
-    pages = max(1, -(-len(everything) // PAGE_SIZE))
+    f = TopicFilter(status=status, coverage=view if view in COVERAGE_VIEWS else None)
+    pages = max(1, -(-count_matching(runtime, f) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return BoardPage(shown, count_topics(runtime), view, status, page, pages)
 
 
@@ -96,6 +113,9 @@ def board_page(runtime: Runtime, view: str = "gaps", status: str | None = None, 
 class TopicPage:
     detail: TopicDetail
     passages: list[Passage]
+    history: list[LineageEntry] = field(default_factory=list)
+    merge_targets: list[tuple[int, str]] = field(default_factory=list)
+    """Other active topics (id, label) this one can be merged into."""
     statuses: tuple[str, ...] = TOPIC_STATUSES
 
 
@@ -106,8 +126,11 @@ def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
     with Session(runtime.engine) as session:
         t = session.get(Topic, topic_id)
         centroid = np.asarray(t.centroid, dtype=np.float32) if t and t.centroid else None
+        targets = session.exec(
+            select(Topic.id, Topic.label).where(col(Topic.active).is_(True), Topic.id != topic_id).order_by(Topic.label)
+        ).all()
     passages = search(runtime, centroid, k=5) if centroid is not None else []
-    return TopicPage(detail, passages)
+    return TopicPage(detail, passages, lineage(runtime, topic_id), [(i, label) for i, label in targets if i])
 
 
 @dataclass
@@ -120,9 +143,13 @@ class AccountRow:
     renewal: str | None
     questions: int
     last_90_days: int
+    trend: AccountTrend | None = None
+    focus: list[tuple[int, str]] = field(default_factory=list)
+    """The topics (id, label) of the subject growing fastest for this account."""
 
 
 def accounts_page(runtime: Runtime) -> list[AccountRow]:
+    """Every account with its volume and leading indicator; rising accounts first, then the busiest."""
     since = runtime.clock() - timedelta(days=90)
     with Session(runtime.engine) as session:
         accounts = session.exec(select(Account).order_by(col(Account.name))).all()
@@ -134,6 +161,8 @@ def accounts_page(runtime: Runtime) -> list[AccountRow]:
                 .group_by(Question.account_id)
             ).all()
         )
+        labels = dict(session.exec(select(Topic.id, Topic.label).where(col(Topic.active).is_(True))).all())
+    trends = {t.account_id: t for t in load_account_trends(runtime)}
     rows = [
         AccountRow(
             a.id or 0,
@@ -144,10 +173,12 @@ def accounts_page(runtime: Runtime) -> list[AccountRow]:
             a.renewal_date.isoformat() if a.renewal_date else None,
             total.get(a.id, 0),
             recent.get(a.id, 0),
+            trends.get(a.id or 0),
+            [(t, labels.get(t, f"#{t}")) for t in trends[a.id].focus_topics] if a.id in trends else [],
         )
         for a in accounts
     ]
-    return sorted(rows, key=lambda r: -r.questions)
+    return sorted(rows, key=lambda r: (not (r.trend and r.trend.rising), -r.questions))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from api.deps import RuntimeDep
-from clustering.topics import set_status
+from clustering.curation import CurationError, merge_topics, set_status, split_topic
 from docgap.models import Report
 from retrieval.answer import answer_question
 from web import TEMPLATES_DIR
@@ -27,6 +27,7 @@ from web.pages import (
     markdown_plain,
     report_list,
     section_heading,
+    sparkline,
     topic_page,
 )
 
@@ -38,6 +39,7 @@ templates.env.filters.update(
     answer_html=answer_html,
     link_topics=link_topics,
     section_heading=section_heading,
+    sparkline=sparkline,
 )
 
 
@@ -79,6 +81,34 @@ def topic_status(
         raise HTTPException(404, str(exc)) from exc
     target = back if back and back.startswith("/") and not back.startswith("//") else f"/topics/{topic_id}"
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/topics/{topic_id}/merge")
+def topic_merge(topic_id: int, runtime: RuntimeDep, into: Annotated[int, Form()]):
+    """Merge this topic into another, then show the topic that absorbed it."""
+    _decide(lambda: merge_topics(runtime, [topic_id], into))
+    return RedirectResponse(f"/topics/{into}", status_code=303)
+
+
+@router.post("/topics/{topic_id}/split")
+def topic_split(
+    topic_id: int,
+    runtime: RuntimeDep,
+    question_ids: Annotated[list[int] | None, Form()] = None,
+    label: Annotated[str | None, Form(max_length=200)] = None,
+):
+    """Split the ticked questions (or, with none ticked, the most distinct half) into a new topic and show it."""
+    new = _decide(lambda: split_topic(runtime, topic_id, question_ids or None, label or None))
+    return RedirectResponse(f"/topics/{new.id}", status_code=303)
+
+
+def _decide(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except CurationError as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 @router.get("/chat", response_class=HTMLResponse)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from clustering.curation import set_status
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.service import recluster
-from clustering.topics import set_status
 from demo import DEMO_DIR
 from docgap.models import Question, Topic
 

@@ -8,6 +8,7 @@ from demo import HELPCENTER_DIR
 from docgap.embedding import SentenceTransformerEmbedder
 from docgap.pipeline import import_docs
 from docgap.runtime import Runtime
+from docgap.settings import Settings
 from docgap.vectors import DOC_CHUNKS
 from retrieval.index import reciprocal_rank_fusion, search
 from retrieval.lexical import lexical_search
@@ -98,3 +99,25 @@ def test_lexical_index_follows_reindexing(tmp_path: Path, fresh_runtime: Runtime
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     assert reciprocal_rank_fusion([[1, 2, 3], [3, 4]]) == [3, 1, 2, 4]
     assert reciprocal_rank_fusion([[1, 2], [2, 1]], weights=[1.0, 0.5])[0] == 1
+
+
+def test_rrf_weight_scales_the_lexical_side(docs_runtime: Runtime) -> None:
+    query = f"{EXACT_TERM} header for retries"
+    vector = docs_runtime.embedder.embed([query])[0]
+    dense = [p.chunk_id for p in search(docs_runtime, vector, k=5)]
+    muted = [p.chunk_id for p in search(docs_runtime, vector, k=5, query_text=query, fusion="rrf", lexical_weight=0)]
+    loud = [p.chunk_id for p in search(docs_runtime, vector, k=5, query_text=query, fusion="rrf", lexical_weight=100)]
+    top_lexical = [h.chunk_id for h in lexical_search(docs_runtime, query, 5)]
+    assert muted == dense, "with weight 0 the BM25 ranking adds nothing"
+    assert loud[:3] == top_lexical[:3], "with a large weight BM25 decides the top"
+
+
+def test_fusion_setting_is_the_default(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    runtime = make_runtime(tmp_path / "data", embedder, retrieval_fusion="dense")
+    import_docs(runtime, HELPCENTER_DIR / "developers", "docs")
+    vector = runtime.embedder.embed([EXACT_TERM])[0]
+    dense = [p.chunk_id for p in search(runtime, vector, k=5)]
+    assert [p.chunk_id for p in search(runtime, vector, k=5, query_text=EXACT_TERM)] == dense
+    fused = [p.chunk_id for p in search(runtime, vector, k=5, query_text=EXACT_TERM, fusion="rrf")]
+    assert fused != dense, "an explicit fusion overrides the setting"
+    assert Settings(_env_file=None).retrieval_fusion == "rrf"  # type: ignore[call-arg]

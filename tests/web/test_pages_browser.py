@@ -201,6 +201,10 @@ def test_accounts_and_account_page(page: Page) -> None:
     page.goto("/accounts")
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(15)
+    expect(rows.first.locator("td").first).to_have_text("Brightline Logistics")
+    expect(rows.first.locator(".rising")).to_have_text("▲ rising")
+    assert rows.first.locator("td a[href^='/topics/']").count() >= 1
+    assert page.locator(".rising").count() <= 3
     shot(page, "accounts")
 
     page.get_by_role("link", name="Brightline Logistics").click()
@@ -271,3 +275,35 @@ def test_unknown_pages_are_404(page: Page) -> None:
     assert page.goto("/topics/999999").status == 404
     assert page.goto("/kb/no/such/page.md").status == 404
     assert page.goto("/reports/weekly/1999-01-04").status == 404
+
+
+def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, demo_copy) -> None:  # type: ignore[no-untyped-def]
+    """On a private copy (the shared demo must not change): tick questions, split them out, merge them back."""
+    from tests.conftest import LiveServer
+
+    with LiveServer(demo_copy) as server:
+        context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.goto("/?view=all")
+        board_rows(page).first.locator("a").first.click()
+        page.wait_for_url(re.compile(r"/topics/\d+$"))
+        original = page.url.rsplit("/", 1)[1]
+        boxes = page.locator("#split input[type=checkbox]")
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+        page.fill("#split input[name=label]", "Split by a writer")
+        page.get_by_role("button", name="Split ticked questions into a new topic").click()
+        page.wait_for_url(re.compile(r"/topics/\d+$"))
+        assert page.url.rsplit("/", 1)[1] != original
+        expect(page.locator("h1")).to_contain_text("Split by a writer")
+        expect(page.locator("main")).to_contain_text(f"Split out of topic #{original}")
+        expect(page.locator("#split tbody tr")).to_have_count(2)
+        expect(page.locator(".history")).to_contain_text("split out of")
+        shot(page, "topic-split")
+
+        page.select_option("select[name=into]", original)
+        page.get_by_role("button", name="Merge").click()
+        page.wait_for_url(re.compile(rf"/topics/{original}$"))
+        expect(page.locator(".history")).to_contain_text("merged into")
+        context.close()

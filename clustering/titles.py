@@ -1,0 +1,56 @@
+"""Topic titles: a short question-form title from the LLM when one is configured, else the keyword label.
+
+A title is asked for only when a topic is new or its top keywords changed, so a daily incremental run does not
+re-title every topic; a writer's rename (`label_locked`) is never overwritten. A reply that is not a short,
+one-line question is rejected and the honest keyword label stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import prompts
+from clustering.labels import keyword_label
+from docgap.llm import LLMError
+from docgap.models import Topic
+from docgap.runtime import Runtime
+
+log = logging.getLogger("docgap.titles")
+MAX_TITLE_WORDS = 16
+BASIS = 3
+"""How many top keywords a title is tied to: it is re-asked when these change."""
+
+
+def write_titles(runtime: Runtime, topics: Sequence[Topic]) -> None:
+    for t in topics:
+        if t.label_locked:
+            continue
+        basis = t.keywords[:BASIS]
+        if runtime.llm is not None and not (t.label_source == "llm" and t.label_basis == basis):
+            title = _ask(runtime, t)
+            if title:
+                t.label, t.label_source, t.label_basis = title, "llm", basis
+                continue
+        if t.label_source != "llm" or t.label_basis != basis or not t.label:
+            t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+
+
+def _ask(runtime: Runtime, t: Topic) -> str | None:
+    assert runtime.llm is not None
+    try:
+        reply = runtime.llm.chat(prompts.messages("topic_title", keywords=t.keywords, examples=t.examples[:5]))
+    except LLMError as exc:
+        log.warning("topic %s: no LLM title (%s); keeping the keyword label", t.id, exc)
+        return None
+    return clean_title(reply)
+
+
+def clean_title(reply: str) -> str | None:
+    """The first line without quotes or a "Title:" prefix, if it is a short question; else None."""
+    line = reply.strip().splitlines()[0] if reply.strip() else ""
+    line = re.sub(r"^(title\s*:\s*)", "", line.strip(), flags=re.I).strip().strip("\"'“”*# ").strip()
+    if not line.endswith("?") or not 2 <= len(line.split()) <= MAX_TITLE_WORDS:
+        return None
+    return line

@@ -1,0 +1,53 @@
+"""Question-form topic titles from an LLM (a real local HTTP server speaking the OpenAI protocol)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from clustering.curation import set_status
+from clustering.service import assign_new
+from clustering.titles import clean_title
+from docgap.models import Topic
+from docgap.runtime import Runtime
+from tests.conftest import make_runtime
+from tests.openai_server import FakeOpenAI
+
+
+def _topics(rt: Runtime) -> list[Topic]:
+    with Session(rt.engine) as s:
+        return list(s.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all())
+
+
+def test_llm_titles_are_questions_asked_once_and_never_over_a_rename(demo_copy: Runtime) -> None:
+    renamed = _topics(demo_copy)[0]
+    set_status(demo_copy, renamed.id, "triaged", label="Card delivery times")  # type: ignore[arg-type]
+    with FakeOpenAI() as server:
+        rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
+        assign_new(rt)
+        titled = [t for t in _topics(rt) if t.id != renamed.id]
+        assert len(server.requests) == len(titled)
+        prompt = server.requests[0]["body"]["messages"][1]["content"]
+        assert "<question>" in prompt and "Keywords:" in prompt
+        for t in titled:
+            assert t.label_source == "llm" and t.label == f"How do I sort out {t.keywords[0]}?"
+            assert t.label_basis == t.keywords[:3]
+        assert next(t for t in _topics(rt) if t.id == renamed.id).label == "Card delivery times"
+
+        assign_new(rt)  # nothing changed: no topic is re-titled
+        assert len(server.requests) == len(titled)
+
+
+def test_a_reply_that_is_not_a_short_question_keeps_the_keyword_label(demo_copy: Runtime) -> None:
+    with FakeOpenAI(reply="Sure! Here are some ideas for a title for this topic of customer questions.") as server:
+        rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
+        assign_new(rt)
+        assert server.requests
+    assert all(t.label_source == "keywords" and " · " in t.label for t in _topics(rt) if t.keywords)
+
+
+def test_clean_title() -> None:
+    assert clean_title('Title: "How do I reset my PIN?"\nBecause…') == "How do I reset my PIN?"
+    assert clean_title("**Why was my transfer declined?**") == "Why was my transfer declined?"
+    assert clean_title("Card delivery") is None
+    assert clean_title("Why " + "very " * 20 + "long?") is None
+    assert clean_title("") is None
