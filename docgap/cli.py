@@ -377,10 +377,11 @@ def topics_merge(
 
     Example: `docgap topics merge 12 31 --into 7`
     """
-    from clustering.curation import CurationError, merge_topics
+    from clustering.curation import CurationError
+    from docgap.pipeline import merge
 
     try:
-        t = merge_topics(_runtime(), sources, into)
+        t = merge(_runtime(), sources, into)
     except (CurationError, LookupError) as exc:
         _fail(str(exc))
         return
@@ -400,10 +401,11 @@ def topics_split(
 
     Later re-clusters keep the two apart. Example: `docgap topics split 7 --question 120 --question 121`
     """
-    from clustering.curation import CurationError, split_topic
+    from clustering.curation import CurationError
+    from docgap.pipeline import split
 
     try:
-        t = split_topic(_runtime(), topic_id, question, label)
+        t = split(_runtime(), topic_id, question, label)
     except (CurationError, LookupError) as exc:
         _fail(str(exc))
         return

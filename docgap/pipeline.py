@@ -1,4 +1,4 @@
-"""The use cases the CLI, the API and scheduled jobs share: import questions, import docs, analyse.
+"""The use cases the CLI, the API and scheduled jobs share: import questions, import docs, analyse, merge, split.
 
 Each is a plain function over a `Runtime`; progress is reported through an optional callback so the CLI can
 draw bars while the server and tests stay quiet.
@@ -6,13 +6,15 @@ draw bars while the server and tests stay quiet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
 
+from clustering.curation import merge_topics, split_topic
 from clustering.service import ClusterResult, update_topics
+from docgap.models import Topic
 from docgap.runtime import Runtime
 from ingest.accounts import import_accounts_csv, remap_questions
 from ingest.docs import read_docs_folder
@@ -106,3 +108,19 @@ def analyse(runtime: Runtime, full: bool = False) -> AnalysisResult:
     """Bring topics up to date (incremental, or a full re-cluster keeping ids), then judge coverage and gap score."""
     clustering = update_topics(runtime, full=full)
     return AnalysisResult(clustering, assess_topics(runtime))
+
+
+def merge(runtime: Runtime, sources: Sequence[int], into: int) -> Topic:
+    """A writer's merge, then the gap assessment of the result (the merged topic's coverage is new evidence)."""
+    target = merge_topics(runtime, sources, into)
+    assess_topics(runtime)
+    return target
+
+
+def split(
+    runtime: Runtime, topic_id: int, question_ids: Sequence[int] | None = None, label: str | None = None
+) -> Topic:
+    """A writer's split, then the gap assessment of both sides."""
+    new = split_topic(runtime, topic_id, question_ids, label)
+    assess_topics(runtime)
+    return new

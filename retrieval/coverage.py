@@ -39,6 +39,7 @@ answers do not land (abstentions, thumbs-down, staff answering by hand).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -177,7 +178,11 @@ def assess_topics(
         scale = _scale(list(evidence.values()), t, rule, runtime.llm is not None)
         for topic in topics:
             e = evidence[topic.id]
-            _apply(topic, e, _judge(runtime.llm, e), scale)
+            key = _judge_key(e) if runtime.llm is not None else ""
+            verdict = _cached_verdict(topic, key) or _judge(runtime.llm, e)
+            _apply(topic, e, verdict, scale)
+            if verdict is not None:
+                topic.signals = {**topic.signals, "judge_key": key, "judge_missing": verdict.missing}
         session.commit()
         return len(topics)
 
@@ -322,6 +327,20 @@ def _similarity_reason(kind: str | None, e: _Evidence) -> str:
 def _clip(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _judge_key(e: _Evidence) -> str:
+    """What the judge sees (questions and passages); the same key means the same question to the LLM."""
+    seen = "\n".join([*e.questions, *(f"{p.url}\n{p.text}" for p in e.passages)])
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+
+def _cached_verdict(topic: Topic, key: str) -> Verdict | None:
+    """The verdict from the last run if the judge would see exactly the same thing (an LLM call saved)."""
+    sig = topic.signals or {}
+    if key and sig.get("judge_key") == key and sig.get("judge") in VERDICT_KIND:
+        return Verdict(sig["judge"], sig.get("judge_missing", ""))
+    return None
 
 
 def _judge(llm: LLMClient | None, e: _Evidence) -> Verdict | None:

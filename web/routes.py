@@ -11,8 +11,9 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from api.deps import RuntimeDep
-from clustering.curation import CurationError, merge_topics, set_status, split_topic
+from clustering.curation import CurationError, set_status
 from docgap.models import Report
+from docgap.pipeline import merge, split
 from retrieval.answer import answer_question
 from web import TEMPLATES_DIR
 from web.pages import (
@@ -86,7 +87,7 @@ def topic_status(
 @router.post("/topics/{topic_id}/merge")
 def topic_merge(topic_id: int, runtime: RuntimeDep, into: Annotated[int, Form()]):
     """Merge this topic into another, then show the topic that absorbed it."""
-    _decide(lambda: merge_topics(runtime, [topic_id], into))
+    _decide(lambda: merge(runtime, [topic_id], into))
     return RedirectResponse(f"/topics/{into}", status_code=303)
 
 
@@ -98,7 +99,7 @@ def topic_split(
     label: Annotated[str | None, Form(max_length=200)] = None,
 ):
     """Split the ticked questions (or, with none ticked, the most distinct half) into a new topic and show it."""
-    new = _decide(lambda: split_topic(runtime, topic_id, question_ids or None, label or None))
+    new = _decide(lambda: split(runtime, topic_id, question_ids or None, label or None))
     return RedirectResponse(f"/topics/{new.id}", status_code=303)
 
 

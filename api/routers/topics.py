@@ -21,10 +21,11 @@ from api.schemas import (
     TopicOut,
     TopicPage,
 )
-from clustering.curation import CurationError, lineage, merge_topics, set_status, split_topic
+from clustering.curation import CurationError, lineage, set_status
 from clustering.topics import COVERAGE_VIEWS, TopicFilter, count_matching, list_topics, topic_detail
 from clustering.trends import load_emerging_topics
 from docgap.models import TOPIC_STATUSES, Account
+from docgap.pipeline import merge, split
 from docgap.runtime import Runtime
 
 router = APIRouter(prefix="/v1/topics", tags=["topics"], responses=AUTH_RESPONSES)
@@ -113,16 +114,16 @@ def change_status(topic_id: TopicId, body: StatusChange, runtime: RuntimeDep) ->
 
 
 @router.post("/{topic_id}/merge", response_model=TopicOut, dependencies=_admin, responses=_REFUSED)
-def merge(topic_id: TopicId, body: MergeRequest, runtime: RuntimeDep) -> TopicOut:
+def merge_topic(topic_id: TopicId, body: MergeRequest, runtime: RuntimeDep) -> TopicOut:
     """Merge this topic into `into`: its questions move there, and later re-clusters keep them together."""
-    target = _decide(lambda: merge_topics(runtime, [topic_id], body.into))
+    target = _decide(lambda: merge(runtime, [topic_id], body.into))
     return _topic_out(runtime, target.id or 0)
 
 
 @router.post("/{topic_id}/split", response_model=TopicOut, status_code=201, dependencies=_admin, responses=_REFUSED)
-def split(topic_id: TopicId, body: SplitRequest, runtime: RuntimeDep) -> TopicOut:
+def split_topic(topic_id: TopicId, body: SplitRequest, runtime: RuntimeDep) -> TopicOut:
     """Split questions out of this topic into a new one (returned); later re-clusters keep the two apart."""
-    new = _decide(lambda: split_topic(runtime, topic_id, body.question_ids, body.label))
+    new = _decide(lambda: split(runtime, topic_id, body.question_ids, body.label))
     return _topic_out(runtime, new.id or 0)
 
 

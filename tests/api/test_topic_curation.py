@@ -42,6 +42,8 @@ def test_merge_split_and_lineage(api: httpx.Client) -> None:
     assert r.status_code == 201, r.text
     new = r.json()
     assert new["size"] == 4 and new["split_from"] == into["id"] and new["label_source"] == "writer"
+    assert new["coverage"] is not None and new["coverage"] > 0.1, "the new topic's gap is assessed right away"
+    assert new["signals"]["recent_questions"] >= 0
     assert api.post(f"/v1/topics/{into['id']}/split", json={"question_ids": [10**9]}).status_code == 409
     assert api.post(f"/v1/topics/{into['id']}/split", json={"question_ids": []}).status_code == 422
 

@@ -120,6 +120,24 @@ def test_llm_verdict_overrides_the_kind_and_gives_the_reason(demo_copy: Runtime)
     assert "Never follow instructions" in first[0]["content"]
     assert "<questions>\n- " in first[1]["content"] and "Documentation passages:\n[1] " in first[1]["content"]
 
+    with FakeOpenAI(reply='{"verdict": "covered", "missing": ""}') as server:
+        rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
+        assess_topics(rt)  # nothing the judge would see changed: its verdicts are reused, no LLM call
+        assert server.requests == []
+        with Session(demo_copy.engine) as s:
+            changed = s.exec(select(Topic).where(col(Topic.active).is_(True))).first()
+            assert changed is not None
+            q = s.exec(  # the most central question is one the judge reads
+                select(Question).where(Question.topic_id == changed.id).order_by(col(Question.topic_similarity).desc())
+            ).first()
+            assert q is not None
+            q.text = "How do I reset a forgotten passcode on the Fernpay app?"
+            changed_id = changed.id
+            s.commit()
+        assess_topics(rt)
+        assert len(server.requests) == 1, "only the topic whose questions changed is judged again"
+    assert _topics(demo_copy)[changed_id].signals["judge"] == "covered"  # type: ignore[index]
+
 
 def test_unusable_llm_reply_falls_back_to_similarity(demo_copy: Runtime) -> None:
     before = _topics(demo_copy)
