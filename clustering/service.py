@@ -11,6 +11,7 @@ split family's centroids).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -342,15 +343,19 @@ def _record_recluster_lineage(
             )
 
 
-def diverse_examples(texts_by_closeness: list[str]) -> list[str]:
-    """The most central questions, skipping near-verbatim repeats so the examples show the topic's range."""
+def diverse_examples(texts_by_closeness: list[str], overlap: float = 0.6) -> list[str]:
+    """The most central questions, skipping any that shares most of its words with one already picked.
+
+    Central first (they say what the topic is), then word-overlap (Jaccard) filtering so five examples show five
+    phrasings instead of one question repeated with small variations.
+    """
     out: list[str] = []
-    seen: set[str] = set()
+    picked: list[set[str]] = []
     for t in texts_by_closeness:
-        norm = " ".join(t.lower().split())
-        if norm not in seen:
-            seen.add(norm)
+        words = set(re.findall(r"\w+", t.lower()))
+        if all(len(words & p) / max(len(words | p), 1) < overlap for p in picked):
             out.append(t)
+            picked.append(words)
         if len(out) == EXAMPLES:
             break
     return out

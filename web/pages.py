@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import numpy as np
 from markdown_it import MarkdownIt
@@ -90,6 +91,9 @@ def link_topics(html: str) -> str:
     return _TOPIC_REF.sub(r'<a href="/topics/\1">#\1</a>', html)
 
 
+PERIODS = ((7, "last 7 days"), (30, "last 30 days"), (90, "last 90 days"))
+
+
 @dataclass
 class BoardPage:
     topics: list[TopicSummary]
@@ -98,15 +102,59 @@ class BoardPage:
     status: str | None
     page: int
     pages: int
+    days: int | None = None
+    language: str | None = None
+    account_id: int | None = None
+    languages: list[str] = field(default_factory=list)
+    accounts: list[tuple[int, str]] = field(default_factory=list)
     statuses: tuple[str, ...] = TOPIC_STATUSES
+    periods: tuple[tuple[int, str], ...] = PERIODS
+
+    @property
+    def scoped(self) -> bool:
+        return any(v is not None for v in (self.days, self.language, self.account_id))
+
+    def link(self, **changes: object) -> str:
+        """The board URL with the current filters, some changed (pagination and tabs keep the others)."""
+        params = {
+            "view": self.view,
+            "status": self.status,
+            "days": self.days,
+            "language": self.language,
+            "account": self.account_id,
+            "page": None,
+        }
+        params.update(changes)
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def board_page(runtime: Runtime, view: str = "gaps", status: str | None = None, page: int = 1) -> BoardPage:
-    f = TopicFilter(status=status, coverage=view if view in COVERAGE_VIEWS else None)
+def board_page(
+    runtime: Runtime,
+    view: str = "gaps",
+    status: str | None = None,
+    page: int = 1,
+    days: int | None = None,
+    language: str | None = None,
+    account_id: int | None = None,
+) -> BoardPage:
+    """The gap board; period, language and account narrow it to topics asked about in that scope."""
+    since = runtime.clock() - timedelta(days=days) if days else None
+    f = TopicFilter(
+        status=status,
+        coverage=view if view in COVERAGE_VIEWS else None,
+        since=since,
+        account_id=account_id,
+        language=language,
+    )
     pages = max(1, -(-count_matching(runtime, f) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return BoardPage(shown, count_topics(runtime), view, status, page, pages)
+    with Session(runtime.engine) as session:
+        languages = sorted(x for x in session.exec(select(Question.language).distinct()).all() if x)
+        accounts = [(a.id or 0, a.name) for a in session.exec(select(Account).order_by(col(Account.name))).all()]
+    return BoardPage(
+        shown, count_topics(runtime), view, status, page, pages, days, language, account_id, languages, accounts
+    )
 
 
 @dataclass

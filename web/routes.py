@@ -50,10 +50,25 @@ def _render(request: Request, name: str, runtime: Any, **context: Any) -> HTMLRe
 
 
 @router.get("/", response_class=HTMLResponse)
-def board(request: Request, runtime: RuntimeDep, view: str = "gaps", status: str | None = None, page: int = 1):
+def board(
+    request: Request,
+    runtime: RuntimeDep,
+    view: str = "gaps",
+    status: str | None = None,
+    page: int = 1,
+    days: str | None = None,
+    language: str | None = None,
+    account: str | None = None,
+):
+    """Filters come from links and a GET form; anything unparsable is simply not applied (it is a page, not an API)."""
     if view not in ("gaps", "covered", "all"):
         view = "gaps"
-    return _render(request, "board.html", runtime, p=board_page(runtime, view, status or None, page))
+    p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account))
+    return _render(request, "board.html", runtime, p=p)
+
+
+def _positive(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)

@@ -74,3 +74,16 @@ def test_class_tfidf_prefers_distinctive_words() -> None:
         [["my card PIN is blocked", "PIN blocked after tries"], ["card arrived late", "card delivery late"]]
     )
     assert kw[0][0] in ("pin", "blocked", "pin blocked") and "late" in " ".join(kw[1])
+
+
+def test_examples_are_central_but_not_repeats() -> None:
+    from clustering.service import diverse_examples
+
+    texts = [
+        "How do I change my PIN?",
+        "how do I change my PIN",
+        "How do I change the PIN?",
+        "Where can I set a new PIN for my card?",
+        "Is changing the PIN free?",
+    ]
+    assert diverse_examples(texts) == [texts[0], texts[3], texts[4]]

@@ -164,6 +164,26 @@ def test_board_status_filter(page: Page, live_server) -> None:
     assert statuses and set(statuses) == {"new"}
 
 
+def test_board_scope_filters_language_period_and_account(page: Page) -> None:
+    page.goto("/?view=all")
+    everything = board_rows(page).count()
+    with page.expect_navigation():
+        page.locator("form.filters select[name=language]").select_option("fr")
+    assert "language=fr" in page.url and "view=all" in page.url
+    expect(page.locator("table.board thead")).to_contain_text("In scope / all")
+    cells = page.locator("table.board tbody td:nth-child(3)").all_inner_texts()
+    assert 0 < len(cells) < everything and all(" / " in c for c in cells)
+    in_topics = sum(int(c.split(" / ")[0]) for c in cells)
+    assert 5 <= in_topics <= 10, "the demo has ten French questions (some may be in no topic)"
+    shot(page, "board-french")
+
+    with page.expect_navigation():
+        page.locator("form.filters select[name=days]").select_option("7")
+    assert "days=7" in page.url and "language=fr" in page.url
+    page.goto("/?view=all&account=999999&days=abc")  # unknown account: nothing matches; bad period ignored
+    expect(page.locator(".empty")).to_contain_text("No topics match this filter")
+
+
 def test_chat_answers_with_citation_and_says_when_not_covered(page: Page) -> None:
     page.goto("/chat")
     shot(page, "chat-empty")
