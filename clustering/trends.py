@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from docgap.models import Account, Question, Topic
 from docgap.runtime import Runtime
@@ -197,10 +197,20 @@ def emerging_topics(
     return sorted(out, key=lambda e: (-e.this_week, e.topic_id))
 
 
+def data_end(session: Session, now: datetime) -> datetime:
+    """`now`, or the newest question's time if nothing arrived since: trailing windows end where the data does.
+
+    Otherwise a pause in imports (or a demo built on Monday and viewed on Wednesday) shows up as a drop in every
+    account's and topic's last week.
+    """
+    newest = session.exec(select(func.max(Question.created_at)).where(Question.created_at <= now)).one()
+    return min(now, newest + timedelta(seconds=1)) if newest else now
+
+
 def load_account_trends(runtime: Runtime, now: datetime | None = None) -> list[AccountTrend]:
-    """`account_trends` over the database, as of `now` (default: the runtime's clock)."""
-    now = now or runtime.clock()
+    """`account_trends` over the database, as of `now` (default: the runtime's clock) or the newest question."""
     with Session(runtime.engine) as session:
+        now = data_end(session, now or runtime.clock())
         names = {a.id: a.name for a in session.exec(select(Account)).all() if a.id is not None}
         rows = session.exec(
             select(Question.account_id, Question.created_at, Question.priority, Question.topic_id).where(
@@ -218,9 +228,9 @@ def load_account_trends(runtime: Runtime, now: datetime | None = None) -> list[A
 
 
 def load_emerging_topics(runtime: Runtime) -> list[EmergingTopic]:
-    """`emerging_topics` over the database (dismissed topics left out), as of the runtime's clock."""
-    now = runtime.clock()
+    """`emerging_topics` over the database (dismissed topics left out), as of the clock or the newest question."""
     with Session(runtime.engine) as session:
+        now = data_end(session, runtime.clock())
         topics = {
             t.id: (t.label, t.first_seen)
             for t in session.exec(select(Topic).where(col(Topic.active).is_(True), Topic.status != "dismissed")).all()

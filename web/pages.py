@@ -197,7 +197,7 @@ class AccountRow:
 
 
 def accounts_page(runtime: Runtime) -> list[AccountRow]:
-    """Every account with its volume and leading indicator; rising accounts first, then the busiest."""
+    """Every account with its volume and leading indicator; rising accounts first (fastest first), then the busiest."""
     since = runtime.clock() - timedelta(days=90)
     with Session(runtime.engine) as session:
         accounts = session.exec(select(Account).order_by(col(Account.name))).all()
@@ -226,7 +226,12 @@ def accounts_page(runtime: Runtime) -> list[AccountRow]:
         )
         for a in accounts
     ]
-    return sorted(rows, key=lambda r: (not (r.trend and r.trend.rising), -r.questions))
+
+    def order(r: AccountRow) -> tuple[bool, float, int]:
+        rising = bool(r.trend and r.trend.rising)
+        return (not rising, -(r.trend.focus_growth if r.trend and rising else 0.0), -r.questions)
+
+    return sorted(rows, key=order)
 
 
 @dataclass
