@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, col, select
 
+from clustering.crosslingual import is_foreign, place
 from clustering.discover import AgglomerativeDiscoverer, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
@@ -69,9 +70,10 @@ def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = Non
     """Cluster every embedded question from scratch; keep ids by overlap with the previous topics."""
     discoverer = discoverer or discoverer_for(runtime.settings)
     with Session(runtime.engine, expire_on_commit=False) as session:
-        questions = session.exec(
+        everything = session.exec(
             select(Question).where(col(Question.embedded).is_(True)).order_by(col(Question.id))
         ).all()
+        questions, foreign = _split_languages(runtime, everything)
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
         found = discoverer.discover(vectors)
         old_ids = [q.topic_id for q in questions]
@@ -100,17 +102,18 @@ def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = Non
             t.active = True
         new_ids = {t.id for t in cluster_topic if t.id not in previous}
         _record_recluster_lineage(session, runtime, old_ids, assigned, set(previous), new_ids)
+        joined, into_new, born = _place_foreign(session, runtime, foreign, discoverer)
         refresh_topics(session, runtime)
         session.commit()
         kept = len(now_ids & previous.keys())
         return ClusterResult(
             mode="full",
-            questions=len(questions),
-            topics=len(now_ids),
-            new_topics=len(now_ids - previous.keys()),
+            questions=len(everything),
+            topics=len(now_ids) + born,
+            new_topics=len(now_ids - previous.keys()) + born,
             kept_topics=kept,
             retired_topics=len(previous) - kept,
-            unassigned=sum(1 for t in assigned if t is None),
+            unassigned=sum(1 for t in assigned if t is None) + len(foreign) - joined - into_new,
         )
 
 
@@ -123,11 +126,14 @@ def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = No
             for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
             if t.centroid
         ]
-        pending = session.exec(
-            select(Question)
-            .where(col(Question.embedded).is_(True), col(Question.topic_id).is_(None))
-            .order_by(col(Question.id))
-        ).all()
+        pending, foreign = _split_languages(
+            runtime,
+            session.exec(
+                select(Question)
+                .where(col(Question.embedded).is_(True), col(Question.topic_id).is_(None))
+                .order_by(col(Question.id))
+            ).all(),
+        )
         total = len(session.exec(select(Question.id).where(col(Question.embedded).is_(True))).all())
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in pending])
         joined = np.zeros(len(pending), dtype=bool)
@@ -151,19 +157,68 @@ def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = No
             if c >= 0:
                 pending[i].topic_id = born[c].id
                 pending[i].topic_similarity = round(float(found.similarity[j]), 4)
+        joined_foreign, into_new, born_foreign = _place_foreign(session, runtime, foreign, discoverer)
         refresh_topics(session, runtime)
         session.commit()
-        unassigned = len(rest) - int(np.sum(found.labels >= 0))
+        unassigned = len(rest) - int(np.sum(found.labels >= 0)) + len(foreign) - joined_foreign - into_new
         return ClusterResult(
             mode="incremental",
             questions=total,
-            topics=len(topics) + len(born),
-            new_topics=len(born),
+            topics=len(topics) + len(born) + born_foreign,
+            new_topics=len(born) + born_foreign,
             kept_topics=len(topics),
             retired_topics=0,
             unassigned=unassigned,
-            assigned=int(joined.sum()),
+            assigned=int(joined.sum()) + joined_foreign,
         )
+
+
+def _split_languages(runtime: Runtime, questions: Sequence[Question]) -> tuple[list[Question], list[Question]]:
+    """(clustered with the main model, placed by the multilingual one); all in the first without cross-lingual."""
+    if runtime.crosslingual is None:
+        return list(questions), []
+    main = [q for q in questions if not is_foreign(q.language)]
+    return main, [q for q in questions if is_foreign(q.language)]
+
+
+def _place_foreign(
+    session: Session, runtime: Runtime, foreign: Sequence[Question], discoverer: AgglomerativeDiscoverer
+) -> tuple[int, int, int]:
+    """Put foreign-language questions into topics (see `clustering.crosslingual`).
+
+    Returns (joined an existing topic, went into a new one, new topics).
+    """
+    if not foreign or runtime.crosslingual is None:
+        return 0, 0, 0
+    session.flush()
+    topics = session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+    rows = session.exec(
+        select(Question.topic_id, Question.text, Question.topic_similarity, Question.language).where(
+            col(Question.topic_id).is_not(None)
+        )
+    ).all()
+    central: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for tid, text, sim, language in rows:
+        if not is_foreign(language):
+            central[tid].append((-(sim or 0.0), text))
+    texts = [[t for _, t in sorted(central.get(t.id or 0, []))] for t in topics]
+    leftovers = AgglomerativeDiscoverer(
+        distance_threshold=discoverer.distance_threshold, min_size=discoverer.min_size, attach_similarity=1.0
+    )
+    p = place(runtime.crosslingual, [q.text for q in foreign], texts, discoverer=leftovers)
+    groups = sorted({g for g in p.new_groups if g >= 0})
+    born = {g: Topic(label="") for g in groups}
+    session.add_all(born.values())
+    session.flush()
+    for q, idx, sim, g in zip(foreign, p.topic, p.similarity, p.new_groups, strict=True):
+        q.topic_id = topics[idx].id if idx is not None else (born[g].id if g >= 0 else None)
+        q.topic_similarity = sim if q.topic_id is not None else None
+    for g, t in born.items():
+        members = [q for q, gg in zip(foreign, p.new_groups, strict=True) if gg == g]
+        block = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in members]).astype(np.float64).sum(axis=0)
+        t.centroid = [round(float(x), 6) for x in block / max(float(np.linalg.norm(block)), 1e-12)]
+    joined = sum(1 for idx in p.topic if idx is not None)
+    return joined, sum(1 for idx, g in zip(p.topic, p.new_groups, strict=True) if idx is None and g >= 0), len(born)
 
 
 def refresh_topics(session: Session, runtime: Runtime) -> None:

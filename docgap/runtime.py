@@ -14,7 +14,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from docgap.db import make_engine
-from docgap.embedding import Embedder, make_embedder
+from docgap.embedding import Embedder, USEM3Embedder, is_multilingual, make_embedder
 from docgap.llm import LLMClient
 from docgap.settings import Settings
 from docgap.vectors import VectorStore
@@ -40,6 +40,13 @@ class Runtime:
         if self.embedder_override is not None:
             return self.embedder_override
         return make_embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+
+    @cached_property
+    def crosslingual(self) -> Embedder | None:
+        """The multilingual model that places non-English questions in topics, when the main model is English."""
+        if not self.settings.crosslingual_topics or is_multilingual(self.embedder.name):
+            return None
+        return USEM3Embedder(self.settings.embedding_batch_size)
 
     @cached_property
     def vectors(self) -> VectorStore:

