@@ -461,20 +461,24 @@ def ask(
 
     Example: `docgap ask "How long does a card take to arrive?"`
     """
+    from docgap.llm import LLMError
     from retrieval.answer import answer_question, stream_answer
 
     rt = _runtime()
     if rt.llm is not None and not as_json and sys.stdout.isatty():
-        result, pieces = stream_answer(rt, question, top_k)
-        for piece in pieces:
-            out.print(piece, end="")
+        result, pieces = stream_answer(rt, question, account=account, top_k=top_k)
+        try:
+            for piece in pieces:
+                out.print(piece, end="", markup=False, highlight=False)
+        except LLMError as exc:
+            _fail(f"\nthe LLM stopped mid-answer ({exc}); try again, or unset DOCGAP_LLM_BASE_URL to answer offline")
         out.print()
     else:
         result = answer_question(rt, question, account=account, top_k=top_k)
         if as_json:
             print(json.dumps(result.to_dict(), indent=1))
             return
-        out.print(result.answer)
+        out.print(result.answer, markup=False, highlight=False)
     out.print()
     for c in result.citations:
         out.print(f"[{c.n}] {c.title} — {c.url} (score {c.score:.2f})")

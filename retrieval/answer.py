@@ -4,6 +4,12 @@ Offline (no LLM configured) the answer is extractive: the retrieved sentences cl
 followed by the number of the passage it came from. With an LLM the model writes the answer from the numbered
 passages; any citation number that does not point at a passage we gave it is removed. Below the confidence
 threshold the answer says the docs do not cover the question, and the turn is recorded as a gap signal.
+
+With an LLM, the model has a say in that verdict too: it reads the passages, which retrieval similarity cannot.
+When it replies `NOT_COVERED` (the answer prompt asks for exactly that when the passages do not answer), or writes
+an answer in which no citation survives the check, the answer is "not covered" whatever the retrieval score was,
+its confidence is capped below the threshold, and the turn is a gap signal like any other abstention. An uncited
+answer is never shown: it would be the model's own knowledge, not the docs'.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from retrieval.embed_cache import SENTENCES
 from retrieval.index import Passage, search
 
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
+MODEL_ABSTAINS = "NOT_COVERED"
+"""What the answer prompt tells the model to reply when the passages do not answer the question."""
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 # Sentences about the page itself ("This page explains …") answer nothing; never extract them.
@@ -85,8 +93,7 @@ def answer_question(
     elif runtime.llm is not None:
         try:
             raw = runtime.llm.chat(prompts.messages("answer", question=redact(question).text, passages=passages))
-            result.answer, result.dropped_citations = check_citations(raw, len(passages))
-            result.mode = "llm"
+            _finish_llm_answer(result, raw, len(passages), runtime.settings.answer_min_confidence)
         except LLMError:
             result.answer = _extractive(runtime, question, qvec, passages)
     else:
@@ -96,25 +103,77 @@ def answer_question(
     return result
 
 
-def stream_answer(runtime: Runtime, question: str, top_k: int = 5) -> tuple[Answer, Iterator[str]]:
-    """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained."""
-    _qvec, passages, result = _retrieve(runtime, question, top_k)
-    result.mode = "llm"
-    assert runtime.llm is not None
+def stream_answer(
+    runtime: Runtime, question: str, account: str | None = None, top_k: int = 5
+) -> tuple[Answer, Iterator[str]]:
+    """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained.
+
+    The stream is the model's text, held back only until it is clear the reply is not the abstention token (which
+    is shown as `NOT_COVERED`'s sentence instead). If the endpoint fails before writing anything, the extractive
+    answer is streamed in its place, as `answer_question` would fall back.
+    """
+    qvec, passages, result = _retrieve(runtime, question, top_k)
 
     def chunks() -> Iterator[str]:
-        if not result.covered:
-            result.mode, result.answer = "offline", NOT_COVERED
+        if result.covered:
+            try:
+                yield from _stream_llm(runtime, result, question, passages)
+            except LLMError:
+                if result.answer:
+                    raise  # the model had started: its half-answer is on screen, no silent switch of writer
+                result.answer = _extractive(runtime, question, qvec, passages)
+                yield result.answer
+        else:
+            result.answer = NOT_COVERED
             yield NOT_COVERED
-            return
-        parts: list[str] = []
-        for piece in runtime.llm.stream(prompts.messages("answer", question=redact(question).text, passages=passages)):  # type: ignore[union-attr]
-            parts.append(piece)
-            yield piece
-        result.answer, result.dropped_citations = check_citations("".join(parts), len(passages))
-        _record(runtime, result, None)
+        _record(runtime, result, account)
 
     return result, chunks()
+
+
+def _stream_llm(runtime: Runtime, result: Answer, question: str, passages: list[Passage]) -> Iterator[str]:
+    """Yield the model's text as it comes, except an abstention, which becomes `NOT_COVERED`'s sentence.
+
+    `result.answer` holds what has been shown so far, so a caller knows whether the model had started. An answer
+    whose citations all fail the check is followed by the not-covered sentence (it was on screen already).
+    """
+    assert runtime.llm is not None
+    parts: list[str] = []
+    held = True  # until the reply can no longer be the abstention token
+    for piece in runtime.llm.stream(prompts.messages("answer", question=redact(question).text, passages=passages)):
+        parts.append(piece)
+        text = "".join(parts)
+        if held and not MODEL_ABSTAINS.startswith(text.strip()[: len(MODEL_ABSTAINS)]):
+            held = False
+            result.answer = text
+            yield text
+        elif not held:
+            result.answer = text
+            yield piece
+    _finish_llm_answer(result, "".join(parts), len(passages), runtime.settings.answer_min_confidence)
+    if held or not result.covered:
+        yield ("\n\n" if not held else "") + result.answer
+
+
+def _abstains(raw: str) -> bool:
+    """The model's reply is the abstention token (a trailing full stop tolerated)."""
+    return raw.strip().strip(".").strip() == MODEL_ABSTAINS
+
+
+def _finish_llm_answer(result: Answer, raw: str, n_passages: int, threshold: float) -> None:
+    """Check the model's citations and let it overrule retrieval: no answer in the passages means not covered.
+
+    Confidence is then capped at half the threshold, so `covered` and `confidence >= threshold` never disagree
+    for a consumer that filters on either.
+    """
+    result.mode = "llm"
+    text, result.dropped_citations = check_citations(raw, n_passages)
+    if _abstains(raw) or not _CITATION.search(text):
+        result.covered = False
+        result.confidence = min(result.confidence, round(threshold / 2, 3))
+        result.answer = NOT_COVERED
+    else:
+        result.answer = text
 
 
 def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:

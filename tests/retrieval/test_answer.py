@@ -4,7 +4,8 @@ from sqlmodel import Session, select
 
 from docgap.models import ChatTurn
 from retrieval.answer import NOT_COVERED, answer_question, check_citations, stream_answer
-from tests.conftest import make_runtime
+from tests.conftest import free_port, make_runtime
+from tests.openai_server import FakeOpenAI
 
 
 def test_documented_question_is_answered_with_the_right_citation(demo_runtime) -> None:  # type: ignore[no-untyped-def]
@@ -69,8 +70,6 @@ def test_llm_streaming(demo_runtime, openai_server) -> None:  # type: ignore[no-
 
 
 def test_llm_failure_falls_back_to_offline(demo_runtime) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import free_port
-
     rt = make_runtime(
         demo_runtime.settings.data_dir,
         demo_runtime.embedder,
@@ -79,3 +78,42 @@ def test_llm_failure_falls_back_to_offline(demo_runtime) -> None:  # type: ignor
     )
     a = answer_question(rt, "How do I change my PIN?", record=False)
     assert a.mode == "offline" and a.covered and "[1]" in a.answer
+
+
+def _llm_runtime(demo_copy, base_url: str):  # type: ignore[no-untyped-def]
+    return make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=base_url, llm_timeout=5)
+
+
+def test_the_model_saying_the_passages_do_not_answer_makes_it_a_gap_signal(demo_copy) -> None:  # type: ignore[no-untyped-def]
+    question = "How do I change my PIN?"
+    offline = answer_question(demo_copy, question, record=False)
+    assert offline.covered, "retrieval alone finds the PIN page"
+    with FakeOpenAI(reply="NOT_COVERED") as server:
+        rt = _llm_runtime(demo_copy, server.base_url)
+        a = answer_question(rt, question, account="Brightline Logistics")
+    assert a.mode == "llm" and not a.covered and a.answer == NOT_COVERED
+    assert a.confidence <= rt.settings.answer_min_confidence / 2 < offline.confidence
+    assert a.citations, "the closest passages are still shown"
+    with Session(rt.engine) as s:
+        turn = s.exec(select(ChatTurn).where(ChatTurn.id == a.turn_id)).one()
+    assert turn.covered is False and turn.topic_id == a.topic_id is not None
+
+
+def test_an_answer_whose_citations_are_all_invented_is_not_shown(demo_copy) -> None:  # type: ignore[no-untyped-def]
+    with FakeOpenAI(reply="You can change your PIN at any ATM in the world [7].") as server:
+        a = answer_question(_llm_runtime(demo_copy, server.base_url), "How do I change my PIN?", record=False)
+    assert a.dropped_citations == [7]
+    assert not a.covered and a.answer == NOT_COVERED, "an uncited answer is the model's knowledge, not the docs'"
+
+
+def test_streamed_abstention_and_fallback(demo_copy) -> None:  # type: ignore[no-untyped-def]
+    with FakeOpenAI(reply="NOT_COVERED") as server:
+        result, pieces = stream_answer(_llm_runtime(demo_copy, server.base_url), "How do I change my PIN?")
+        streamed = "".join(pieces)
+    assert streamed == NOT_COVERED and not result.covered and result.mode == "llm"
+    assert result.turn_id is not None, "a streamed turn is recorded like any other"
+
+    down = _llm_runtime(demo_copy, f"http://127.0.0.1:{free_port()}/v1")
+    result, pieces = stream_answer(down, "How do I change my PIN?")
+    streamed = "".join(pieces)
+    assert result.mode == "offline" and result.covered and streamed == result.answer and "[1]" in streamed
