@@ -38,6 +38,16 @@ class CentroidCache:
             topic = session.get(Topic, ids[best])
             return (topic.id, topic.label) if topic is not None else (None, None)
 
+    def closest(self, runtime: Runtime, qvecs: np.ndarray) -> list[tuple[int | None, float]]:
+        """Each vector's closest active topic and its cosine, however far (None when there are no topics)."""
+        with Session(runtime.engine) as session:
+            ids, matrix = self._load(session, str(runtime.engine.url))
+        if not ids or len(qvecs) == 0:
+            return [(None, 0.0)] * len(qvecs)
+        sims = np.asarray(qvecs, dtype=np.float32) @ matrix.T
+        best = np.argmax(sims, axis=1)
+        return [(ids[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
+
     def _load(self, session: Session, key: str) -> tuple[list[int], np.ndarray]:
         active = col(Topic.active).is_(True)
         version = tuple(

@@ -29,6 +29,8 @@ from clustering.topics import (
 from clustering.trends import AccountTrend, load_account_trends, weekly_series
 from docgap.models import TOPIC_STATUSES, Account, Chunk, Document, Question, Report, Topic
 from docgap.runtime import Runtime
+from docgap.vectors import QUESTIONS
+from retrieval.centroids import TOPICS
 from retrieval.index import Passage, search
 
 PAGE_SIZE = 50
@@ -109,6 +111,8 @@ class BoardPage:
     accounts: list[tuple[int, str]] = field(default_factory=list)
     statuses: tuple[str, ...] = TOPIC_STATUSES
     periods: tuple[tuple[int, str], ...] = PERIODS
+    unassigned: int = 0
+    """Embedded questions in no topic (linked from the board, so none is out of a writer's sight)."""
 
     @property
     def scoped(self) -> bool:
@@ -152,9 +156,85 @@ def board_page(
     with Session(runtime.engine) as session:
         languages = sorted(x for x in session.exec(select(Question.language).distinct()).all() if x)
         accounts = [(a.id or 0, a.name) for a in session.exec(select(Account).order_by(col(Account.name))).all()]
+        unassigned = session.exec(select(func.count()).where(_UNASSIGNED)).one()
     return BoardPage(
-        shown, count_topics(runtime), view, status, page, pages, days, language, account_id, languages, accounts
+        shown,
+        count_topics(runtime),
+        view,
+        status,
+        page,
+        pages,
+        days,
+        language,
+        account_id,
+        languages,
+        accounts,
+        unassigned=unassigned,
     )
+
+
+_UNASSIGNED = col(Question.embedded).is_(True) & col(Question.topic_id).is_(None)
+"""Questions clustering has seen and left out of every topic (not yet embedded ones wait for the next run)."""
+
+
+@dataclass
+class UnassignedQuestion:
+    id: int
+    text: str
+    created_at: str
+    source: str
+    account: str | None
+    closest_topic: tuple[int, str] | None
+    similarity: float
+    """Cosine to that topic's centroid: below the attach similarity, which is why the question is not in it."""
+
+
+@dataclass
+class UnassignedPage:
+    questions: list[UnassignedQuestion]
+    total: int
+    page: int
+    pages: int
+    attach_similarity: float
+    min_topic_size: int
+
+
+def unassigned_page(runtime: Runtime, page: int = 1) -> UnassignedPage:
+    """The questions no topic holds, newest first, each with the topic it came closest to.
+
+    They are the few a clustering run leaves out (groups under the minimum topic size, or too far from every topic);
+    showing the closest topic lets a writer see whether one is a stray of a known subject or the start of a new one.
+    """
+    with Session(runtime.engine) as session:
+        total = session.exec(select(func.count()).where(_UNASSIGNED)).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = session.exec(
+            select(Question, Account.name)
+            .join(Account, col(Question.account_id) == col(Account.id), isouter=True)
+            .where(_UNASSIGNED)
+            .order_by(col(Question.created_at).desc(), col(Question.id).desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q, _ in rows]) if rows else np.zeros((0, 0))
+        closest = TOPICS.closest(runtime, vectors)
+        wanted = {t for t, _ in closest if t is not None}
+        labels = dict(session.exec(select(Topic.id, Topic.label).where(col(Topic.id).in_(wanted))).all())
+    questions = [
+        UnassignedQuestion(
+            q.id or 0,
+            q.text,
+            q.created_at.date().isoformat(),
+            q.source,
+            name,
+            (tid, labels.get(tid, f"#{tid}")) if tid is not None else None,
+            round(sim, 2),
+        )
+        for (q, name), (tid, sim) in zip(rows, closest, strict=True)
+    ]
+    s = runtime.settings
+    return UnassignedPage(questions, total, page, pages, s.topic_attach_similarity, s.cluster_min_size)
 
 
 @dataclass

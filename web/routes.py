@@ -30,6 +30,7 @@ from web.pages import (
     section_heading,
     sparkline,
     topic_page,
+    unassigned_page,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -125,6 +126,11 @@ def _decide(action):  # type: ignore[no-untyped-def]
         raise HTTPException(404, str(exc)) from exc
     except CurationError as exc:
         raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/questions/unassigned", response_class=HTMLResponse)
+def unassigned(request: Request, runtime: RuntimeDep, page: int = 1):
+    return _render(request, "unassigned.html", runtime, p=unassigned_page(runtime, page))
 
 
 @router.get("/chat", response_class=HTMLResponse)
