@@ -121,17 +121,17 @@ class VectorStore:
         return int(self._collection(name).count())
 
     def query(self, name: str, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        col = self._collection(name)
-        n = min(k, col.count())
-        if n == 0:
+        if k <= 0:
             return []
-        res = col.query(
+        # No `count()` first: Chroma ≥ 1.0 returns what it has when asked for more (nothing when empty), and a count
+        # costs as much as the query itself, holding the GIL (`bench/answers.py`).
+        res = self._collection(name).query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=n,
+            n_results=k,
             where=where,
             include=["distances", "metadatas"],
         )
-        metas = res.get("metadatas") or [[{}] * n]
+        metas = res.get("metadatas") or [[{}] * len(res["ids"][0])]
         return [
             Hit(id=i, similarity=1.0 - float(d), metadata=dict(m or {}))
             for i, d, m in zip(res["ids"][0], res["distances"][0], metas[0], strict=False)

@@ -27,7 +27,7 @@ from docgap.models import Account, ChatTurn, Chunk
 from docgap.runtime import Runtime
 from ingest.redact import redact
 from retrieval.centroids import TOPICS
-from retrieval.embed_cache import SENTENCES
+from retrieval.embed_cache import QUERIES, SENTENCES
 from retrieval.index import Passage, search
 
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
@@ -74,7 +74,7 @@ def confidence_from_score(score: float) -> float:
 
 def _retrieve(runtime: Runtime, question: str, top_k: int) -> tuple[np.ndarray, list[Passage], Answer]:
     """Retrieval shared by whole and streamed answers: passages, confidence, topic; the answer text left empty."""
-    qvec = runtime.embedder.embed([question])[0]
+    qvec = QUERIES.embed(runtime.embedder, question)
     passages = search(runtime, qvec, k=top_k, query_text=question)
     # The best cosine among the retrieved passages: fusion may rank a lexically strong passage first.
     confidence = confidence_from_score(max(p.score for p in passages)) if passages else 0.0

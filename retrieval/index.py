@@ -22,7 +22,7 @@ from docgap.vectors import DOC_CHUNKS
 from ingest.docs import DocumentRecord
 from ingest.records import IngestError, IngestResult
 from retrieval.chunking import chunk_document
-from retrieval.lexical import lexical_search
+from retrieval.lexical import forget_lexical_index, lexical_search
 
 FUSION_DEPTH = 30
 """How many passages each side (dense, lexical) contributes to fusion."""
@@ -96,6 +96,8 @@ def index_documents(
                 session.delete(doc)
                 result.updated += 1
         session.commit()
+    if result.added or result.updated:
+        forget_lexical_index(runtime)
     return result
 
 

@@ -5,9 +5,12 @@ uses); BM25 finds them. The index lives in process memory, built from the `Chunk
 on any SQL database (SQLite today, PostgreSQL later), unlike SQLite FTS5.
 
 Why a fingerprint and not a version counter: the CLI may re-index docs while the server runs, so the only
-truth both processes share is the database. Before each search we read a cheap fingerprint (chunk count, min and
-max chunk id, and every document's id and content hash); an edited page changes its hash, a removed or added
-page changes the document set, so any change to the chunk set rebuilds the index on the next search.
+truth both processes share is the database. We read a fingerprint (chunk count, min and max chunk id, and every
+document's id and content hash); an edited page changes its hash, a removed or added page changes the document
+set, so any change to the chunk set rebuilds the index. It is read at most once a second (`REVALIDATE_SECONDS`):
+reading it before every search was a sixth of a busy server's GIL time and grows with the number of pages.
+Re-indexing in this process drops the cached index at once (`forget`); another process's re-index shows within
+a second.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +42,8 @@ _STOPWORDS = frozenset(
     "this to was will with".split()
 )
 _CACHED_DATABASES = 8
+REVALIDATE_SECONDS = 1.0
+"""How long a cached index is trusted before the database fingerprint is read again."""
 
 
 @dataclass(frozen=True)
@@ -93,26 +99,38 @@ class _IndexCache:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[str, tuple[str, LexicalIndex]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, float, LexicalIndex]] = OrderedDict()
+        """Per database: (fingerprint, monotonic time it was last confirmed, index)."""
         self._lock = threading.Lock()
         self._analyzer = Analyzer()
 
     def get(self, engine: Engine) -> LexicalIndex:
-        key = engine.url.render_as_string(hide_password=False)
+        key = _key(engine)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and time.monotonic() - entry[1] < REVALIDATE_SECONDS:
+                self._entries.move_to_end(key)
+                return entry[2]
         with Session(engine) as session:
             stamp = fingerprint(session)
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None and entry[0] == stamp:
-                    self._entries.move_to_end(key)
-                    return entry[1]
-            index = _build(session, self._analyzer)
+            if entry is not None and entry[0] == stamp:
+                index = entry[2]
+            else:
+                index = _build(session, self._analyzer)
         with self._lock:
-            self._entries[key] = (stamp, index)
+            self._entries[key] = (stamp, time.monotonic(), index)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return index
+
+    def forget(self, engine: Engine) -> None:
+        with self._lock:
+            self._entries.pop(_key(engine), None)
+
+
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 def fingerprint(session: Session) -> str:
@@ -146,6 +164,11 @@ _CACHE = _IndexCache(_CACHED_DATABASES)
 def lexical_index(runtime: Runtime) -> LexicalIndex:
     """The process's BM25 index of this runtime's doc chunks, current with the database."""
     return _CACHE.get(runtime.engine)
+
+
+def forget_lexical_index(runtime: Runtime) -> None:
+    """Drop this process's index of the runtime's docs: the next search rebuilds it (after a re-index here)."""
+    _CACHE.forget(runtime.engine)
 
 
 def lexical_search(runtime: Runtime, query: str, n: int) -> list[LexicalHit]:

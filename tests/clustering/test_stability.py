@@ -96,6 +96,7 @@ def test_a_merged_topic_stays_merged_through_a_full_recluster(demo_copy: Runtime
     recluster(demo_copy)
     after = _assignment(demo_copy)
     share = sum(after[q] == into.id for q in moved) / len(moved)
+    print(f"merge: {share:.1%} of the merged questions still in the merged topic after a full re-cluster")
     assert share >= 0.9, f"only {share:.0%} of the merged questions stayed in the merged topic"
     with Session(demo_copy.engine) as s:
         for gone in (a.id, b.id):
@@ -117,6 +118,7 @@ def test_a_split_topic_stays_split_through_a_full_recluster(demo_copy: Runtime) 
     topics = _active(demo_copy)
     assert big.id in topics and new.id in topics
     stayed = sum(after[q] == before[q] for q in family) / len(family)
+    print(f"split: {stayed:.1%} of the split family kept its side after a full re-cluster")
     assert stayed >= 0.9, f"only {stayed:.0%} of the split family kept its side"
     assert topics[new.id].label == "Card delivery abroad"
     assert [e.kind for e in lineage(demo_copy, new.id)] == ["split"]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlmodel import Session, col, select
 
 from docgap.embedding import SentenceTransformerEmbedder
 from docgap.models import Topic
 from docgap.runtime import Runtime
 from retrieval.centroids import CentroidCache
-from retrieval.embed_cache import EmbeddingCache
+from retrieval.embed_cache import EmbeddingCache, QueryBatcher
 from tests.conftest import make_runtime
 
 
@@ -65,3 +68,46 @@ def test_centroid_cache_follows_topic_changes(demo_runtime: Runtime, tmp_path: P
 
 def test_centroid_cache_without_topics(fresh_runtime: Runtime) -> None:
     assert CentroidCache().nearest(fresh_runtime, np.ones(384, dtype=np.float32), 0.5) == (None, None)
+
+
+class Slow(Counting):
+    """The real model, recording each call's size; the first call lingers so concurrent callers queue behind it."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder, fail_on: str | None = None) -> None:
+        super().__init__(inner)
+        self.calls: list[int] = []
+        self.fail_on = fail_on
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        if len(self.calls) == 1:
+            time.sleep(0.3)
+        if self.fail_on in texts:
+            raise RuntimeError("model failed")
+        return super().embed(texts)
+
+
+def test_concurrent_questions_share_calls_and_get_their_own_vectors(embedder: SentenceTransformerEmbedder) -> None:
+    questions = [f"How do I change the PIN of card number {i}?" for i in range(16)]
+    model, batcher = Slow(embedder), QueryBatcher(max_batch=8)
+    with ThreadPoolExecutor(16) as pool:
+        vectors = list(pool.map(lambda q: batcher.embed(model, q), questions))
+    alone = embedder.embed(questions)
+    for q, v, w in zip(questions, vectors, alone, strict=True):
+        assert np.allclose(v, w, atol=1e-5), f"{q!r} got another text's vector"
+    assert model.embedded == 16 and max(model.calls) <= 8
+    assert len(model.calls) < 16, f"no coalescing: {model.calls}"
+
+
+def test_a_failed_batch_fails_its_callers_and_the_next_one_works(embedder: SentenceTransformerEmbedder) -> None:
+    model, batcher = Slow(embedder, fail_on="boom"), QueryBatcher()
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher.embed, model, "first")
+        time.sleep(0.05)  # "boom" and "ok" queue behind the lingering first call, and share the next one
+        failing = [pool.submit(batcher.embed, model, t) for t in ("boom", "ok")]
+        assert first.result().shape == (embedder.dimension,)
+        for f in failing:
+            with pytest.raises(RuntimeError, match="model failed"):
+                f.result()
+    assert model.calls == [1, 2]
+    assert np.allclose(batcher.embed(model, "ok"), embedder.embed(["ok"])[0], atol=1e-5)
