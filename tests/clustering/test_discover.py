@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -46,19 +45,17 @@ def test_small_input_keeps_the_one_stage_result() -> None:
     assert found.centroids.shape == (5, 16)
 
 
-def test_two_stage_recovers_blobs_deterministically_and_fast() -> None:
+def test_two_stage_recovers_blobs_deterministically() -> None:
+    """Above `exact_up_to` the two-stage path runs (its speed is `python -m bench.clustering`'s business)."""
     vectors, truth = _blobs(300, 20_000)
     discoverer = AgglomerativeDiscoverer()
-    start = time.perf_counter()
     first = discoverer.discover(vectors)
-    seconds = time.perf_counter() - start
     second = discoverer.discover(vectors)
     assert len(vectors) > discoverer.exact_up_to
     assert normalized_mutual_info_score(truth, first.labels) >= 0.9
     assert np.array_equal(first.labels, second.labels)
     assert abs(len(first.centroids) - 300) <= 30
     assert np.mean(first.labels < 0) < 0.05
-    assert seconds < 30, f"two-stage discovery of 20k vectors took {seconds:.1f}s"
 
 
 def test_linkage_cut_with_unit_weights_matches_sklearn() -> None:
