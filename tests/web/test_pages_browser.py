@@ -358,3 +358,25 @@ def test_questions_in_no_topic_are_one_click_from_the_board(page: Page, demo_run
     with page.expect_navigation():
         closest.click()
     assert re.search(r"/topics/\d+$", page.url)
+
+
+def test_pagers_keep_the_filters_and_show_the_next_rows(page: Page) -> None:
+    page.goto("/?view=all")
+    first = board_rows(page).locator("td:first-child").all_inner_texts()
+    assert len(first) == 50, "the demo has more topics than fit one board page"
+    with page.expect_navigation():
+        page.locator("nav.pager a", has_text=re.compile(r"^2$")).click()
+    assert "view=all" in page.url and "page=2" in page.url
+    second = board_rows(page).locator("td:first-child").all_inner_texts()
+    assert second and not set(second) & set(first)
+    expect(page.locator("nav.pager a.on")).to_have_text("2")
+
+    page.goto("/accounts")
+    page.get_by_role("link", name="Northgate Retail Group").click()
+    questions = page.locator("section", has=page.get_by_role("heading", name="Questions", exact=True))
+    when = questions.locator("tbody tr td:first-child")
+    newest = when.all_inner_texts()
+    with page.expect_navigation():
+        page.locator("nav.pager a", has_text=re.compile(r"^2$")).click()
+    older = when.all_inner_texts()
+    assert older and max(older) <= min(newest), "page 2 holds older questions"
