@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urljoin
 
 import numpy as np
 from sqlmodel import Session, select
@@ -199,7 +200,23 @@ def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: lis
     # Passage rank matters as much as the sentence's own match: prefer sentences from the best passage.
     weights = sims - 0.03 * np.array([c[0] - 1 for c in candidates])
     chosen = sorted(np.argsort(-weights)[:3], key=lambda i: (candidates[i][0], candidates[i][1]))
-    return " ".join(f"{candidates[i][2].rstrip()} [{candidates[i][0]}]" for i in chosen)
+    return " ".join(
+        f"{resolve_links(candidates[i][2].rstrip(), passages[candidates[i][0] - 1].url)} [{candidates[i][0]}]"
+        for i in chosen
+    )
+
+
+_MD_LINK = re.compile(r"(\[[^\]]*\])\(([^)\s]+)\)")
+
+
+def resolve_links(text: str, page_url: str) -> str:
+    """Markdown link targets in a sentence lifted from a page, made relative to the docs root instead of the page.
+
+    "see [Card delivery](card-delivery.md)" on `cards/pin-management.md` becomes `(cards/card-delivery.md)`, the
+    same form as a citation's `url` (an absolute site URL stays absolute): out of its page, the sentence's link
+    would otherwise point nowhere.
+    """
+    return _MD_LINK.sub(lambda m: f"{m.group(1)}({urljoin(page_url, m.group(2))})", text)
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:

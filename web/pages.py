@@ -64,14 +64,21 @@ def markdown_plain(text: str) -> str:
 _CITE_MARK = re.compile(r"\[(\d{1,2})\]")
 
 
+_DOC_HREF = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"]+)"', re.I)
+"""A link target with no scheme and no leading slash or hash: a doc URL relative to the docs root."""
+
+
 def answer_html(text: str, citations: int) -> str:
-    """An answer's Markdown as HTML, its [n] markers linked to the n-th citation below it."""
+    """An answer's Markdown as HTML, its [n] markers linked to the n-th citation below it.
+
+    Links to doc pages (relative to the docs root, as in citations) open in the doc viewer like citations do.
+    """
 
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
         return f'<a class="cite" href="#cite-{n}">[{n}]</a>' if 1 <= n <= citations else m.group(0)
 
-    return _CITE_MARK.sub(link, markdown_html(text))
+    return _DOC_HREF.sub(r'href="/kb/\1"', _CITE_MARK.sub(link, markdown_html(text)))
 
 
 _TOPIC_REF = re.compile(r"(?<![\w&#/])#(\d+)\b")

@@ -3,7 +3,7 @@ import json
 from sqlmodel import Session, select
 
 from docgap.models import ChatTurn
-from retrieval.answer import NOT_COVERED, answer_question, check_citations, stream_answer
+from retrieval.answer import NOT_COVERED, answer_question, check_citations, resolve_links, stream_answer
 from tests.conftest import free_port, make_runtime
 from tests.openai_server import FakeOpenAI
 
@@ -117,3 +117,13 @@ def test_streamed_abstention_and_fallback(demo_copy) -> None:  # type: ignore[no
     result, pieces = stream_answer(down, "How do I change my PIN?")
     streamed = "".join(pieces)
     assert result.mode == "offline" and result.covered and streamed == result.answer and "[1]" in streamed
+
+
+def test_links_in_lifted_sentences_point_from_the_docs_root() -> None:
+    page = "cards/pin-management.md#changing-your-pin"
+    assert resolve_links("see [Delivery](card-delivery.md).", page) == "see [Delivery](cards/card-delivery.md)."
+    assert resolve_links("[up](../top-ups/limits.md#daily)", page) == "[up](top-ups/limits.md#daily)"
+    assert resolve_links("[here](#resetting)", page) == "[here](cards/pin-management.md#resetting)"
+    assert resolve_links("[site](https://status.example.com)", page) == "[site](https://status.example.com)"
+    crawled = "https://docs.example.com/cards/pin.html"
+    assert resolve_links("[fees](../fees.html)", crawled) == "[fees](https://docs.example.com/fees.html)"

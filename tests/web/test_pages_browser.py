@@ -208,6 +208,18 @@ def test_chat_answers_with_citation_and_says_when_not_covered(page: Page) -> Non
     expect(page.locator("h1")).to_contain_text(re.compile("card", re.IGNORECASE))
     shot(page, "doc-card-delivery")
 
+    # a link inside a sentence lifted from a page opens that page's target in the doc viewer
+    page.goto("/chat")
+    page.locator("form.ask textarea").fill("How do I change my PIN?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ask").click()
+    inline = page.locator("section.answer .text a:not(.cite)")
+    hrefs = [inline.nth(i).get_attribute("href") or "" for i in range(inline.count())]
+    assert hrefs, "the demo's PIN answer quotes a sentence with a link"
+    for href in hrefs:
+        assert href.startswith("/kb/"), href
+        assert page.request.get(href).status == 200, href
+
     page.goto("/chat")
     page.locator("form.ask textarea").fill("Can I get a virtual card for online shopping?")
     with page.expect_navigation():
