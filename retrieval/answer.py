@@ -219,11 +219,45 @@ def resolve_links(text: str, page_url: str) -> str:
     return _MD_LINK.sub(lambda m: f"{m.group(1)}({urljoin(page_url, m.group(2))})", text)
 
 
+_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,2}[.)]\s+)")
+"""A heading's or list item's marker; only that is cut, so a sentence's **bold** keeps both its ends."""
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def tables_as_sentences(text: str) -> str:
+    """Markdown table rows as sentences that name their columns, so an answer can quote a row on its own.
+
+    "| Standard | 3–5 working days | Free |" under "| Delivery | To a UK address | Price |" becomes
+    "Standard — To a UK address: 3–5 working days; Price: Free." Help centers put their facts (times, prices,
+    limits) in tables; a bare row means nothing without its header.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and lines[i].lstrip().startswith("|") and _TABLE_RULE.match(lines[i + 1].strip()):
+            header = _cells(lines[i])
+            i += 2
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                cells = _cells(lines[i])
+                pairs = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
+                out.append(f"{cells[0]} — {'; '.join(pairs)}." if pairs else cells[0])
+                i += 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
 def _sentences(text: str) -> list[tuple[int, str]]:
     """A passage's sentences that could answer something, with their position (too short and meta ones left out)."""
     out = []
-    for j, s in enumerate(_SENTENCE.split(text)):
-        s = s.strip(" -*#\t")
+    for j, s in enumerate(_SENTENCE.split(tables_as_sentences(text))):
+        s = _MARKER.sub("", s).strip()
         if len(s) >= 25 and not _META.match(s):
             out.append((j, s))
     return out

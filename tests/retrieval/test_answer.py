@@ -3,7 +3,14 @@ import json
 from sqlmodel import Session, select
 
 from docgap.models import ChatTurn
-from retrieval.answer import NOT_COVERED, answer_question, check_citations, resolve_links, stream_answer
+from retrieval.answer import (
+    NOT_COVERED,
+    answer_question,
+    check_citations,
+    resolve_links,
+    stream_answer,
+    tables_as_sentences,
+)
 from tests.conftest import free_port, make_runtime
 from tests.openai_server import FakeOpenAI
 
@@ -127,3 +134,28 @@ def test_links_in_lifted_sentences_point_from_the_docs_root() -> None:
     assert resolve_links("[site](https://status.example.com)", page) == "[site](https://status.example.com)"
     crawled = "https://docs.example.com/cards/pin.html"
     assert resolve_links("[fees](../fees.html)", crawled) == "[fees](https://docs.example.com/fees.html)"
+
+
+def test_table_rows_read_as_sentences_that_name_their_columns() -> None:
+    text = (
+        "Delivery times:\n\n| Delivery | To a UK address | Price |\n|---|:---:|---|\n"
+        "| Standard | 3–5 working days | Free |\n| Express | Next working day | |\n\nAfter the table."
+    )
+    assert tables_as_sentences(text).split("\n") == [
+        "Delivery times:",
+        "",
+        "Standard — To a UK address: 3–5 working days; Price: Free.",
+        "Express — To a UK address: Next working day.",
+        "",
+        "After the table.",
+    ]
+    assert tables_as_sentences("a | b is not a table\n| nor | this |") == "a | b is not a table\n| nor | this |"
+
+
+def test_offline_answers_quote_table_rows_and_keep_bold_whole(demo_runtime) -> None:  # type: ignore[no-untyped-def]
+    fee = answer_question(demo_runtime, "How much does express delivery cost?", record=False)
+    assert "Express delivery — Price: £15." in fee.answer
+    for question in ("What are the fees for international transfers?", "My card was stolen, what do I do?"):
+        a = answer_question(demo_runtime, question, record=False)
+        assert a.covered and a.answer.count("**") % 2 == 0, a.answer
+        assert "**" in a.answer, "these answers quote sentences with bold menu paths and labels"
