@@ -143,14 +143,13 @@ def _stream_llm(runtime: Runtime, result: Answer, question: str, passages: list[
     held = True  # until the reply can no longer be the abstention token
     for piece in runtime.llm.stream(prompts.messages("answer", question=redact(question).text, passages=passages)):
         parts.append(piece)
-        text = "".join(parts)
-        if held and not MODEL_ABSTAINS.startswith(text.strip()[: len(MODEL_ABSTAINS)]):
-            held = False
-            result.answer = text
-            yield text
-        elif not held:
-            result.answer = text
+        if not held:
+            result.answer += piece
             yield piece
+        elif not MODEL_ABSTAINS.startswith("".join(parts).strip()[: len(MODEL_ABSTAINS)]):
+            held = False
+            result.answer = "".join(parts)
+            yield result.answer
     _finish_llm_answer(result, "".join(parts), len(passages), runtime.settings.answer_min_confidence)
     if held or not result.covered:
         yield ("\n\n" if not held else "") + result.answer

@@ -28,20 +28,19 @@ class CentroidCache:
     def nearest(self, runtime: Runtime, qvec: np.ndarray, min_similarity: float) -> tuple[int | None, str | None]:
         """The active topic whose centroid is closest to `qvec`, if at least `min_similarity`; else (None, None)."""
         with Session(runtime.engine) as session:
-            ids, matrix = self._load(session, str(runtime.engine.url))
-            if not ids:
+            [(topic_id, similarity)] = self._closest(session, str(runtime.engine.url), np.asarray([qvec]))
+            if topic_id is None or similarity < min_similarity:
                 return None, None
-            sims = matrix @ np.asarray(qvec, dtype=np.float32)
-            best = int(np.argmax(sims))
-            if sims[best] < min_similarity:
-                return None, None
-            topic = session.get(Topic, ids[best])
+            topic = session.get(Topic, topic_id)
             return (topic.id, topic.label) if topic is not None else (None, None)
 
     def closest(self, runtime: Runtime, qvecs: np.ndarray) -> list[tuple[int | None, float]]:
         """Each vector's closest active topic and its cosine, however far (None when there are no topics)."""
         with Session(runtime.engine) as session:
-            ids, matrix = self._load(session, str(runtime.engine.url))
+            return self._closest(session, str(runtime.engine.url), qvecs)
+
+    def _closest(self, session: Session, key: str, qvecs: np.ndarray) -> list[tuple[int | None, float]]:
+        ids, matrix = self._load(session, key)
         if not ids or len(qvecs) == 0:
             return [(None, 0.0)] * len(qvecs)
         sims = np.asarray(qvecs, dtype=np.float32) @ matrix.T
