@@ -16,7 +16,7 @@ embedding cache (`retrieval/embed_cache.py`) and cached centroids (`retrieval/ce
 is warmed at start as `docgap serve` does (without keys). Hybrid retrieval (BM25 and fusion on every answer)
 brought it back to 3.5; then, measured with py-spy's GIL view: concurrent questions embedded in one call
 (`QueryBatcher`), no Chroma `count()` before each query, the BM25 index's database fingerprint read at most once a
-second: 2.2 without keys, 2.45 with keys (p95 858 ms vs 351 ms raw, 37 vs 57 req/s, 0 errors).
+second: 2.2–2.5 without keys, 2.3–2.45 with keys (e.g. p95 765 ms vs 337 ms raw, 42 vs 66 req/s, 0 errors).
 """
 
 from __future__ import annotations
