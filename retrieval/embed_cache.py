@@ -70,9 +70,8 @@ class QueryBatcher:
     A caller queues its text; if no batch is being encoded it becomes the leader: it takes its own text and up to
     `max_batch - 1` others waiting, encodes them in one call, hands out the vectors and wakes the rest. Callers that
     arrive meanwhile wait for that call to end; then one of them leads the next batch with everyone queued for the
-    same model (another runtime's model never encodes them). Alone,
-    a caller pays exactly one call, as before. Vectors equal what `embed([text])` returns up to float rounding
-    (sentence-transformers masks the padding).
+    same model (another runtime's model never encodes them). Alone, a caller pays exactly one call, as before.
+    Vectors equal what `embed([text])` returns up to float rounding (sentence-transformers masks the padding).
     """
 
     def __init__(self, max_batch: int = 32) -> None:

@@ -34,6 +34,14 @@ from retrieval.centroids import TOPICS
 from retrieval.index import Passage, search
 
 PAGE_SIZE = 50
+
+
+def _paging(total: int, page: int) -> tuple[int, int]:
+    """(page count, the asked page clamped into 1..count): an out-of-range ?page= shows the nearest page."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return pages, min(max(page, 1), pages)
+
+
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
@@ -157,8 +165,7 @@ def board_page(
         account_id=account_id,
         language=language,
     )
-    pages = max(1, -(-count_matching(runtime, f) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    pages, page = _paging(count_matching(runtime, f), page)
     shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     with Session(runtime.engine) as session:
         languages = sorted(x for x in session.exec(select(Question.language).distinct()).all() if x)
@@ -214,8 +221,7 @@ def unassigned_page(runtime: Runtime, page: int = 1) -> UnassignedPage:
     """
     with Session(runtime.engine) as session:
         total = session.exec(select(func.count()).where(_UNASSIGNED)).one()
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(page, 1), pages)
+        pages, page = _paging(total, page)
         rows = session.exec(
             select(Question, Account.name)
             .join(Account, col(Question.account_id) == col(Account.id), isouter=True)
@@ -346,8 +352,7 @@ def account_page(runtime: Runtime, account_id: int, page: int = 1) -> AccountPag
         ).all()
     weekly = weekly_series([q.created_at for q, _, _ in rows], now.date() - timedelta(weeks=25), now.date())
     per_topic = Counter((q.topic_id, label, kind) for q, label, kind in rows if q.topic_id)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    pages, page = _paging(len(rows), page)
     return AccountPage(
         account=account,
         total=len(rows),
