@@ -194,6 +194,10 @@ class QuestionOut(BaseModel):
     external_id: str = Field(description="The id it is stored under (yours, or the generated one).")
     stored: bool = Field(description="Whether the question is in the database after this call.")
     status: Literal["added", "updated", "unchanged", "skipped"] = Field(
-        description='"skipped": not a question (greetings, thanks, noise), so not stored.'
+        description='A pushed question is a request and is stored whatever it says; "skipped" only when nothing is'
+        " left of it once cleaned, or it is an auto-reply or a bounce (see `skip_reason`)."
+    )
+    skip_reason: str | None = Field(
+        default=None, description='Why it was skipped: "empty", "auto-reply" or "bounce"; null when stored.'
     )
     suggested_answer: AnswerResponse

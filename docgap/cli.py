@@ -171,7 +171,8 @@ def ingest_slack(
     """Import a Slack workspace export zip.
 
     Each thread's first customer message is a question; replies by staff (see `DOCGAP_STAFF_DOMAINS`) become its
-    staff answer. Joins, bots and "thanks!" are skipped.
+    staff answer. Chatter ("thanks!", reactions, announcements), joins, bots and staff posts are skipped and
+    counted (`docgap sources`); everything else is kept, terse requests ("card not working") included.
 
     Example: `DOCGAP_STAFF_DOMAINS=fernpay.com docgap ingest slack export.zip`
     """
@@ -255,13 +256,38 @@ def accounts_import(
 
 
 @app.command()
-def sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
-    """Show each question source: questions stored, the last import or sync, its status and errors.
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    skipped: Annotated[
+        bool, typer.Option("--skipped", help="List the newest messages that were not stored, and why.")
+    ] = False,
+    source: Annotated[str | None, typer.Option(help="With --skipped: only this source (as listed).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="With --skipped: how many messages to list.")] = 20,
+) -> None:
+    """Show each question source: questions stored, messages skipped and why, the last import or sync, its errors.
 
-    A last import shown as "interrupted" was killed mid-way; re-running the same command resumes it.
+    Tickets, CSV/JSONL rows, emails and API posts are always stored; only empty texts, auto-replies and bounces are
+    skipped. Slack also drops chatter (thanks, reactions, announcements), bots, joins and staff posts. A last import
+    shown as "interrupted" was killed mid-way; re-running the same command resumes it.
+
+    Example: `docgap sources --skipped --source slack` shows what Slack messages were dropped, and why.
     """
-    from ingest.runs import source_statuses
+    from ingest.records import describe_skips
+    from ingest.runs import skipped_messages, source_statuses
 
+    if skipped:
+        messages = skipped_messages(_runtime(), source, limit)
+        if as_json:
+            print(json.dumps([asdict(m) for m in messages], indent=1))
+            return
+        if not messages:
+            out.print("Nothing skipped" + (f" in {source}." if source else "."))
+            return
+        table = Table("source", "id", "reason", "written", "text")
+        for m in messages:
+            table.add_row(m.source, m.external_id, m.reason, m.created_at, m.preview)
+        out.print(table)
+        return
     rows = source_statuses(_runtime())
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
@@ -269,11 +295,12 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Print JSON ins
     if not rows:
         out.print("No sources yet: try `docgap ingest zendesk FILE` or `docgap demo`.")
         return
-    table = Table("source", "questions", "last import", "status", "added", "errors", "from")
+    table = Table("source", "questions", "skipped", "last import", "status", "added", "errors", "from")
     for r in rows:
         table.add_row(
             r.source,
             str(r.questions),
+            describe_skips(r.skipped) or "0",
             r.last_import or "—",
             r.last_status or "—",
             str(r.last_added),

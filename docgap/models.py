@@ -199,8 +199,29 @@ class ImportRun(SQLModel, table=True):
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    skipped_reasons: dict[str, int] = _json(dict)
+    """This run's skipped messages per reason (`ingest.records.SKIP_REASONS`); `skipped` is their sum."""
     error_count: int = 0
     errors: list[str] = _json(list)
+
+
+class SkippedMessage(SQLModel, table=True):
+    """A message an import read and did not store as a question, and why: counted per source by `docgap sources`.
+
+    Kept per (source, external_id) like questions, so re-importing a file counts each message once, whichever path
+    it came by (file, sync, webhook, API); a message that later becomes a question (an edit) leaves this table.
+    `preview` is the start of the cleaned, redacted text, so a person can check what was dropped.
+    """
+
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_skipped_source_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    external_id: str
+    reason: str = Field(index=True)
+    created_at: NaiveDatetime
+    """When the message was written (not when it was skipped): re-imports then change nothing."""
+    preview: str = ""
 
 
 class ApiKey(SQLModel, table=True):

@@ -3,6 +3,13 @@
 A thread's first message from a customer is the question (subject + body); the first reply from a staff domain is
 its staff answer; later customer messages are follow-ups. Quoted history and signatures are removed by the shared
 cleaning, and the sender's domain maps the question to an account.
+
+An email thread is a request and is always stored, except when a machine wrote it: a delivery failure (a
+`multipart/report` delivery status, `MAILER-DAEMON`, `X-Failed-Recipients`) or an automatic reply
+(`Auto-Submitted`, `X-Autoreply`, `Precedence: auto_reply`, …). Those are read here from the headers, passed over
+when choosing a thread's question, answer and follow-ups, and yielded as records marked with why, so the store
+counts them. Subject and text markers ("Automatic reply:", "Undeliverable:") are checked by the store for every
+source.
 """
 
 from __future__ import annotations
@@ -32,6 +39,31 @@ class _Mail:
     subject: str
     body: str
     sent: datetime
+    automated: str | None = None
+    """"bounce" or "auto-reply" when the headers say a machine wrote it."""
+
+
+_BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+
+
+def _automated(msg: EmailMessage, sender: str) -> str | None:
+    """What the headers say about who wrote the message: "bounce", "auto-reply", or None for a person.
+
+    `Auto-Submitted` (RFC 3834) is what standard autoresponders set; the `X-Auto*` headers and `Precedence:
+    auto_reply` are what Exchange, Gmail and older vacation programs add; delivery reports are RFC 3464.
+    """
+    report = msg.get_content_type() == "multipart/report" and "delivery-status" in str(
+        msg.get_param("report-type") or ""
+    )
+    if report or msg.get("X-Failed-Recipients") or sender.split("@")[0] in _BOUNCE_SENDERS:
+        return "bounce"
+    submitted = str(msg.get("Auto-Submitted") or "").strip().lower()
+    precedence = str(msg.get("Precedence") or "").strip().lower()
+    if (submitted and submitted != "no") or precedence == "auto_reply":
+        return "auto-reply"
+    if any(msg.get(h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply")):
+        return "auto-reply"
+    return None
 
 
 class _TextOnly(HTMLParser):
@@ -77,12 +109,12 @@ def _parse(msg: EmailMessage, label: str) -> _Mail:
     if sent is None:
         raise ValueError("no Date header")
     sent = sent.astimezone(UTC).replace(tzinfo=None) if sent.tzinfo else sent
+    # A mail with only attachments has no text body: its subject is the request ("March invoice", see attached).
     part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        raise ValueError("no text body")
-    content = part.get_content()
-    body = _html_text(content) if part.get_content_subtype() == "html" else content
-    return _Mail(message_id, parent, sender, str(msg.get("Subject") or "").strip(), body.strip(), sent)
+    content = part.get_content() if part is not None else ""
+    body = _html_text(content) if part is not None and part.get_content_subtype() == "html" else content
+    subject = str(msg.get("Subject") or "").strip()
+    return _Mail(message_id, parent, sender, subject, body.strip(), sent, _automated(msg, sender))
 
 
 def _messages(path: Path) -> Iterator[tuple[str, str, EmailMessage] | IngestError]:
@@ -133,22 +165,44 @@ def read_email(path: Path, staff_domains: list[str] | None = None) -> Iterator[Q
         threads.setdefault(root(m), []).append(m)
     for thread_id, thread in threads.items():
         thread.sort(key=lambda m: m.sent)
-        customers = [m for m in thread if email_domain(m.sender) not in staff]
+        people = [m for m in thread if m.automated is None]
+        customers = [m for m in people if email_domain(m.sender) not in staff]
         if not customers:
-            continue  # a thread only staff wrote in (an announcement) asks nothing
+            # A thread only staff wrote in (an announcement) asks nothing; one where only machines answered
+            # (an out-of-office, a bounce) is counted as skipped under its first automated message.
+            machine = next((m for m in thread if m.automated), None)
+            if machine is not None:
+                yield _record(machine, thread_id, skip=machine.automated)
+            continue
         first = customers[0]
-        later = [m for m in thread if m.sent >= first.sent and m is not first]
-        subject = first.subject.removeprefix("Re: ").removeprefix("RE: ")
-        yield QuestionRecord(
-            source=SOURCE,
-            external_id=first.message_id,
-            text=first.body,
-            subject=subject or None,
-            created_at=first.sent,
-            hint=AccountHint(email_domain=email_domain(first.sender)),
-            author=first.sender,
-            channel="email",
-            thread_id=thread_id,
+        later = [m for m in people if m.sent >= first.sent and m is not first]
+        yield _record(
+            first,
+            thread_id,
             staff_answer=next((m.body for m in later if email_domain(m.sender) in staff), None),
             follow_ups=[m.body for m in later if email_domain(m.sender) not in staff],
         )
+
+
+def _record(
+    m: _Mail,
+    thread_id: str,
+    staff_answer: str | None = None,
+    follow_ups: list[str] | None = None,
+    skip: str | None = None,
+) -> QuestionRecord:
+    subject = m.subject.removeprefix("Re: ").removeprefix("RE: ")
+    return QuestionRecord(
+        source=SOURCE,
+        external_id=m.message_id,
+        text=m.body,
+        subject=subject or None,
+        created_at=m.sent,
+        hint=AccountHint(email_domain=email_domain(m.sender)),
+        author=m.sender,
+        channel="email",
+        thread_id=thread_id,
+        staff_answer=staff_answer,
+        follow_ups=follow_ups or [],
+        skip=skip,
+    )

@@ -22,7 +22,6 @@ _GREETING = re.compile(
     re.I,
 )
 _WHITESPACE = re.compile(r"[ \t]+")
-_NOISE = re.compile(r"^\s*(\+1|thanks?( you)?( so much)?!*|thx!*|ok(ay)?!*|great!*|👍|:\+1:|:pray:)\s*$", re.I)
 
 
 def clean_text(text: str) -> str:
@@ -41,11 +40,6 @@ def clean_text(text: str) -> str:
     body = _GREETING.sub("", body, count=1) if _GREETING.match(body) and len(body) > 25 else body
     paragraphs = [_WHITESPACE.sub(" ", p).strip() for p in re.split(r"\n\s*\n", body)]
     return "\n".join(p.replace("\n ", "\n") for p in paragraphs if p).strip()
-
-
-def is_noise(text: str) -> bool:
-    """Pleasantries and reactions that are never questions ("thanks!", "+1")."""
-    return not text.strip() or bool(_NOISE.match(text))
 
 
 def author_hash(author: str | None) -> str | None:

@@ -4,6 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["request", "chat"]
+"""How a source's messages are judged when stored (`ingest.store` decides).
+
+"request": a Zendesk ticket, a CSV/JSONL row, an email thread, a `POST /v1/questions`: someone asked support, so it
+is a customer request by definition and is always stored; only empty texts, auto-replies and bounces are skipped.
+"chat": a Slack message (export or Events API): channels also carry thanks, reactions and announcements, so the
+chat detector (`ingest.detection.chatter_kind`) drops those and keeps everything else.
+"""
+
+SKIP_REASONS = {
+    "empty": "no text left once quoted history, signature and greeting are removed",
+    "auto-reply": "an automatic reply (out of office, autoresponder)",
+    "bounce": "a delivery failure notice",
+    "bot": "posted by a bot or an integration (chat)",
+    "system": "a channel event: join, leave, topic or name change (chat)",
+    "staff": "a top-level message by your own staff, i.e. an announcement (chat)",
+    "reaction": "only emoji, +1 or the like (chat)",
+    "pleasantry": "thanks, greetings, farewells, wishes, introductions (chat)",
+    "acknowledgement": "ok, noted, works now, never mind (chat)",
+    "announcement": "FYI, reminders, out-of-office and company news (chat)",
+}
+"""Every reason a message is not stored as a question, as counted per source by `docgap sources`."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,11 @@ class QuestionRecord:
     priority: str | None = None
     staff_answer: str | None = None
     follow_ups: list[str] = field(default_factory=list)
+    kind: SourceKind = "request"
+    """Requests are always stored; chat messages go through the chat detector. Readers of chat sources say so."""
+    skip: str | None = None
+    """A reader's own verdict from metadata the text does not carry (a bot id, a Slack subtype, an email's
+    `Auto-Submitted` header): one of `SKIP_REASONS`. The record is then counted as skipped, never stored."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +82,38 @@ class IngestResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: int = 0
+    skipped_by: dict[str, int] = field(default_factory=dict)
+    """Messages not stored, per reason (see `SKIP_REASONS`)."""
     errors: list[IngestError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def skipped(self) -> int:
+        return sum(self.skipped_by.values())
+
+    def skip(self, reason: str) -> None:
+        self.skipped_by[reason] = self.skipped_by.get(reason, 0) + 1
+
+    def add(self, other: IngestResult) -> None:
+        """Fold another batch's counts into this one (a sync adds up its pages)."""
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        for reason, n in other.skipped_by.items():
+            self.skipped_by[reason] = self.skipped_by.get(reason, 0) + n
+        self.errors.extend(other.errors)
+
     def summary(self) -> str:
+        skipped = f"{self.skipped} skipped ({describe_skips(self.skipped_by)}), " if self.skipped else ""
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.skipped} skipped (not questions), {len(self.errors)} errors"
+            f"{skipped}{len(self.errors)} errors"
         )
+
+
+def describe_skips(counts: dict[str, int]) -> str:
+    """The reasons, most frequent first ("3 empty, 1 bounce"), for summaries and `docgap sources`."""
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -1,8 +1,11 @@
 """Slack workspace exports (the zip an admin downloads): `channels.json`, `users.json`, `<channel>/<day>.json`.
 
 A thread's first customer message is the question; customer replies are follow-ups; the first reply by staff
-(users whose email domain is one of the staff domains) is the staff answer. Bot messages and system subtypes
-(joins, topic changes) are never questions. Shared channels map to accounts by channel id.
+(users whose email domain is one of the staff domains) is the staff answer. Shared channels map to accounts by
+channel id. Records are of kind "chat": the store drops chatter ("thanks!", "FYI …") and keeps the rest.
+
+Top-level bot posts, system messages (joins, topic changes) and staff announcements are never questions; they are
+still yielded, marked with why (`QuestionRecord.skip`), so the store counts them per reason for `docgap sources`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,28 @@ from ingest.timeparse import parse_timestamp
 
 SOURCE = "slack"
 _CONTENT_SUBTYPES = {None, "thread_broadcast", "file_share"}
+_SYSTEM_SUBTYPES = {
+    "channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "channel_archive",
+    "channel_unarchive", "channel_convert_to_private", "channel_convert_to_public", "group_join", "group_leave",
+    "group_topic", "group_purpose", "group_name", "group_archive", "group_unarchive", "pinned_item",
+    "unpinned_item", "reminder_add", "sh_room_created", "huddle_thread",
+}  # fmt: skip
+
+
+def message_kind(m: dict[str, Any]) -> str | None:
+    """Who wrote a message: "content" (a person), "bot", "system" (joins, topic changes …), or None.
+
+    None is for events about other messages (deletions, edits, tombstones), which are not messages at all. Shared by
+    the export importer and the Events API, so both judge a message alike.
+    """
+    subtype = m.get("subtype")
+    if subtype in _CONTENT_SUBTYPES:
+        return "bot" if m.get("bot_id") or m.get("user") == "USLACKBOT" else "content"
+    if subtype == "bot_message":
+        return "bot"
+    if subtype in _SYSTEM_SUBTYPES:
+        return "system"
+    return None
 
 
 def _load_json(zf: zipfile.ZipFile, name: str) -> Any:
@@ -70,14 +95,22 @@ def _threads(
 
     threads: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in msgs:
-        if m.get("subtype") not in _CONTENT_SUBTYPES or m.get("bot_id") or "ts" not in m:
+        if "ts" not in m:
             continue
-        threads[str(m.get("thread_ts") or m["ts"])].append(m)
+        kind = message_kind(m)
+        top_level = str(m.get("thread_ts") or m["ts"]) == str(m["ts"])
+        if kind in ("bot", "system") and top_level:
+            yield _not_a_question(file, channel_id, m, str(kind))
+        elif kind == "content":
+            threads[str(m.get("thread_ts") or m["ts"])].append(m)
     for root_ts, thread in threads.items():
         thread.sort(key=lambda m: float(m["ts"]))
         root = thread[0]
-        if str(root["ts"]) != root_ts or is_staff(root.get("user")):
-            continue  # staff announcement, or replies whose parent is outside the export
+        if str(root["ts"]) != root_ts:
+            continue  # replies whose parent is outside the export (or deleted): no question to attach them to
+        if is_staff(root.get("user")):
+            yield _not_a_question(file, channel_id, root, "staff")
+            continue
         try:
             created = parse_timestamp(root["ts"])
             text = str(root.get("text") or "")
@@ -102,4 +135,23 @@ def _threads(
             thread_id=root_ts,
             staff_answer=staff_answer,
             follow_ups=follow_ups,
+            kind="chat",
         )
+
+
+def _not_a_question(file: str, channel_id: str, m: dict[str, Any], why: str) -> QuestionRecord | IngestError:
+    """A top-level message that is not a customer's (bot, system, staff), as a record the store counts, not stores."""
+    try:
+        created = parse_timestamp(m["ts"])
+    except (ValueError, TypeError) as exc:
+        return IngestError(file, f"{channel_id}/{m.get('ts')}", str(exc))
+    return QuestionRecord(
+        source=SOURCE,
+        external_id=f"{channel_id}:{m['ts']}",
+        text=str(m.get("text") or ""),
+        created_at=created,
+        channel=channel_id,
+        thread_id=str(m["ts"]),
+        kind="chat",
+        skip=why,
+    )

@@ -5,7 +5,8 @@ question with the same id the export importer gives it (`{channel}:{ts}`), so im
 before) receiving events never duplicates. A thread reply from a staff user (`DOCGAP_SLACK_STAFF_USER_IDS`; events
 carry a user id, not an email) becomes the staff answer if the question has none; other replies are follow-ups. An
 edit of a question's message updates its text (and re-embeds it). Deletions are ignored: the question was asked,
-and that is what gap analysis counts. Bots and system subtypes (joins, topic changes) are never questions.
+and that is what gap analysis counts. Messages are judged like the export's (kind "chat"): chatter is dropped, and
+top-level bot posts, system messages (joins, topic changes) and staff announcements are counted as skipped.
 
 Every handled event id is stored in the same commit as its effect, so Slack's retries change nothing.
 """
@@ -24,17 +25,16 @@ from sqlmodel import Session, select
 
 from docgap.models import Question, WebhookEvent
 from docgap.runtime import Runtime
-from ingest.normalize import clean_text, is_noise
+from ingest.normalize import clean_text
 from ingest.records import AccountHint, QuestionRecord
-from ingest.slack import SOURCE
-from ingest.store import store_batch, with_subject
+from ingest.slack import SOURCE, message_kind
+from ingest.store import is_chatter, store_batch, with_subject
 from ingest.timeparse import parse_timestamp
 
 __all__ = ["MAX_SKEW_SECONDS", "EventOutcome", "handle_payload", "verify_signature"]
 
 MAX_SKEW_SECONDS = 300
 """Slack's replay window: a signed request older (or newer) than five minutes is refused."""
-_NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 def verify_signature(secret: str, timestamp: str | None, body: bytes, signature: str | None, now: datetime) -> bool:
@@ -102,16 +102,22 @@ def _dispatch(
         return _ignore(runtime, mark, f"event type {event.get('type')!r}")
     if subtype == "message_changed":
         return _edit(runtime, event, mark)
-    if subtype not in _NEW_MESSAGE_SUBTYPES or event.get("bot_id") or not event.get("ts"):
-        return _ignore(runtime, mark, f"subtype {subtype!r}" if subtype else "bot message")
-    if event.get("thread_ts") and str(event["thread_ts"]) != str(event["ts"]):
+    kind = message_kind(event)
+    if kind is None or not event.get("ts"):
+        return _ignore(runtime, mark, f"subtype {subtype!r}")
+    is_reply = bool(event.get("thread_ts")) and str(event["thread_ts"]) != str(event["ts"])
+    if is_reply:
+        if kind != "content":
+            return _ignore(runtime, mark, f"{kind} reply")
         return _reply(runtime, event, staff, mark)
-    if event.get("user") in staff:
-        return _ignore(runtime, mark, "top-level staff message (an announcement, not a question)")
     try:
         parse_timestamp(event["ts"])
     except ValueError:
         return _ignore(runtime, mark, f"malformed ts {event['ts']!r}")
+    if kind != "content":
+        return _new_question(runtime, event, mark, skip=kind)
+    if event.get("user") in staff:
+        return _new_question(runtime, event, mark, skip="staff")
     return _new_question(runtime, event, mark)
 
 
@@ -127,7 +133,10 @@ def _external_id(channel: str, ts: str) -> str:
     return f"{channel}:{ts}"
 
 
-def _new_question(runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], None]) -> EventOutcome:
+def _new_question(
+    runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], None], skip: str | None = None
+) -> EventOutcome:
+    """A top-level message: stored as a question, or counted as skipped (`skip`, or chatter) in the same commit."""
     channel, ts = str(event.get("channel") or ""), str(event["ts"])
     record = QuestionRecord(
         source=SOURCE,
@@ -138,10 +147,12 @@ def _new_question(runtime: Runtime, event: dict[str, Any], mark: Callable[[Sessi
         author=event.get("user"),
         channel=channel or None,
         thread_id=ts,
+        kind="chat",
+        skip=skip,
     )
     result = store_batch(runtime.engine, [record], mark)
     if result.skipped:
-        return EventOutcome("ignored", "not a question (greeting, thanks, empty)")
+        return EventOutcome("ignored", f"not a question ({', '.join(result.skipped_by)})")
     return EventOutcome("question", record.external_id, _question_id(runtime, record.external_id))
 
 
@@ -164,7 +175,7 @@ def _reply(runtime: Runtime, event: dict[str, Any], staff: set[str], mark: Calla
         q = _find(session, external_id)
         if q is None:
             outcome = EventOutcome("ignored", f"reply in thread {external_id}, which is not a question")
-        elif is_noise(text):
+        elif is_chatter(text):
             outcome = EventOutcome("ignored", "reply is not content (thanks, +1)", q.id)
         elif event.get("user") in staff:
             if q.staff_answer:
@@ -190,7 +201,7 @@ def _edit(runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], Non
         text = with_subject(None, clean_text(str(message.get("text") or "")))
         if q is None:
             outcome = EventOutcome("ignored", f"edit of {external_id or 'a message'}, which is not a question")
-        elif is_noise(text) or text == q.text:
+        elif is_chatter(text) or text == q.text:
             outcome = EventOutcome("ignored", "edit leaves no new question text", q.id)
         else:
             q.text, q.embedded = text, False

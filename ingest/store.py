@@ -1,4 +1,10 @@
-"""Persisting normalized records: idempotent by (source, external_id), committed in batches.
+"""Persisting normalized records: what is stored, what is skipped and why; idempotent by (source, external_id).
+
+This module decides what becomes a question (`skip_reason`), once for every source and path (files, syncs,
+webhooks, `POST /v1/questions`). Requests (tickets, CSV/JSONL rows, email threads, API posts) are always stored;
+only an empty text, an auto-reply or a bounce is skipped. Chat messages (Slack) also drop what the chat detector
+recognises as chatter. Every skip is counted per reason in the result and kept as a `SkippedMessage` row in the
+same commit, so `docgap sources` can show it and a person can check it.
 
 A re-run adds nothing; an edited message updates its question and marks it for re-embedding. Committing every
 batch means a crash loses at most the batch in flight, and the next run picks up from there (already stored
@@ -13,16 +19,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from docgap.models import Question
+from docgap.models import Question, SkippedMessage
 from ingest.accounts import AccountResolver
-from ingest.detection import detect_languages, is_question
-from ingest.normalize import author_hash, clean_text, is_noise
+from ingest.detection import automated_kind, chatter_kind, detect_languages
+from ingest.normalize import author_hash, clean_text
 from ingest.records import IngestError, IngestResult, QuestionRecord
 from ingest.redact import redact
 
 BATCH = 500
 MAX_TEXT_CHARS = 20_000
 """Longer messages are pasted logs or attachments, not questions: reported as errors, not stored."""
+PREVIEW_CHARS = 200
 
 
 def store_records(
@@ -87,8 +94,32 @@ def with_subject(subject: str | None, body: str) -> str:
     return f"{subject}\n{body}" if body else subject or ""
 
 
-def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | None:
-    """The stored fields of a record: cleaned, checked to be a question, PII redacted; None to skip it."""
+def skip_reason(rec: QuestionRecord, body: str) -> str | None:
+    """Why `rec` (whose cleaned text is `body`) is not a question, or None to store it.
+
+    A request is skipped only when nothing is left of it (subject included) or a machine wrote it; a chat message
+    also when the chat detector recognises chatter. A reader's verdict from metadata (a bot id, an email header)
+    comes first.
+    """
+    if rec.skip:
+        return rec.skip
+    text = with_subject(rec.subject, body)
+    if not text.strip():
+        return "empty"
+    if automated := automated_kind(rec.subject, body):
+        return automated
+    if rec.kind == "chat":
+        return chatter_kind(text)
+    return None
+
+
+def is_chatter(text: str) -> bool:
+    """A follow-up or reply that adds nothing to the question ("thanks!", "+1", "works now")."""
+    return not text.strip() or chatter_kind(text) is not None
+
+
+def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | str | None:
+    """The stored fields of a record (cleaned, PII redacted), or the reason it is skipped; None for an error."""
     if len(rec.text) > MAX_TEXT_CHARS:
         result.errors.append(
             IngestError(
@@ -96,11 +127,10 @@ def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | None
             )
         )
         return None
-    text = with_subject(rec.subject, clean_text(rec.text))
-    if is_noise(text) or not is_question(text):
-        result.skipped += 1
-        return None
-    body = redact(text)
+    cleaned = clean_text(rec.text)
+    if reason := skip_reason(rec, cleaned):
+        return reason
+    body = redact(with_subject(rec.subject, cleaned))
     staff = redact(clean_text(rec.staff_answer)[:MAX_TEXT_CHARS]).text if rec.staff_answer else None
     follow_ups = [clean_text(f[:MAX_TEXT_CHARS]) for f in rec.follow_ups]
     return {
@@ -113,26 +143,38 @@ def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | None
         "created_at": rec.created_at,
         "priority": rec.priority,
         "staff_answer": staff,
-        "follow_ups": [redact(f).text for f in follow_ups if not is_noise(f)],
+        "follow_ups": [redact(f).text for f in follow_ups if not is_chatter(f)],
     }
 
 
 def _flush(session: Session, resolver: AccountResolver, batch: list[QuestionRecord], result: IngestResult) -> None:
     existing: dict[tuple[str, str], Question] = {}
+    skipped_before: dict[tuple[str, str], SkippedMessage] = {}
     for source in {r.source for r in batch}:
         ids = [r.external_id for r in batch if r.source == source]
         query = select(Question).where(Question.source == source, col(Question.external_id).in_(ids))
         existing.update({(q.source, q.external_id): q for q in session.exec(query).all()})
-    prepared = [(rec, fields) for rec in batch if (fields := _prepare(rec, result)) is not None]
+        skips = select(SkippedMessage).where(SkippedMessage.source == source, col(SkippedMessage.external_id).in_(ids))
+        skipped_before.update({(m.source, m.external_id): m for m in session.exec(skips).all()})
+    prepared: list[tuple[QuestionRecord, dict[str, Any]]] = []
+    for rec in batch:
+        outcome = _prepare(rec, result)
+        if isinstance(outcome, str):
+            _record_skip(session, rec, outcome, existing, skipped_before, result)
+        elif outcome is not None:
+            prepared.append((rec, outcome))
     for (_, fields), language in zip(prepared, detect_languages([f["text"] for _, f in prepared]), strict=True):
         fields["language"] = language
     for rec, fields in prepared:
-        q = existing.get((rec.source, rec.external_id))
+        key = (rec.source, rec.external_id)
+        if (gone := skipped_before.pop(key, None)) is not None:
+            session.delete(gone)  # skipped before, a question now (an edit): counted once, as a question
+        q = existing.get(key)
         if q is None:
             q = Question(source=rec.source, external_id=rec.external_id, **fields)
             q.account_id = resolver.resolve(rec.hint)
             session.add(q)
-            existing[(rec.source, rec.external_id)] = q
+            existing[key] = q
             result.added += 1
             continue
         changed = {k: v for k, v in fields.items() if getattr(q, k) != v}
@@ -147,3 +189,26 @@ def _flush(session: Session, resolver: AccountResolver, batch: list[QuestionReco
             q.account_id = resolver.resolve(rec.hint)
         result.updated += 1
     session.commit()
+
+
+def _record_skip(
+    session: Session,
+    rec: QuestionRecord,
+    reason: str,
+    existing: dict[tuple[str, str], Question],
+    skipped_before: dict[tuple[str, str], SkippedMessage],
+    result: IngestResult,
+) -> None:
+    """Count a skip and keep its row. A message already stored as a question stays stored: imports never delete."""
+    key = (rec.source, rec.external_id)
+    if key in existing:
+        result.unchanged += 1
+        return
+    result.skip(reason)
+    preview = redact(with_subject(rec.subject, clean_text(rec.text)) or rec.text).text[:PREVIEW_CHARS]
+    row = skipped_before.get(key)
+    if row is None:
+        row = SkippedMessage(source=rec.source, external_id=rec.external_id, reason=reason, created_at=rec.created_at)
+        session.add(row)
+        skipped_before[key] = row
+    row.reason, row.preview, row.created_at = reason, preview, rec.created_at

@@ -1,6 +1,8 @@
 """CSV and JSONL files of questions with an explicit column (field) mapping.
 
-Both formats go through the same row mapping, so a column mapping means the same thing in either.
+Both formats go through the same row mapping, so a column mapping means the same thing in either. Every row is a
+request and is stored; a row whose text is empty is counted as skipped ("empty") by the store, while a text that is
+not text at all (a number, a list) is an error naming its line.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ class ColumnMap:
 def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now: datetime) -> QuestionRecord:
     """One row as a question; raises ValueError/KeyError/TypeError with what is wrong."""
     text = row.get(columns.text)
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{columns.text!r} is empty or not text: {text!r}"[:200])
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise ValueError(f"{columns.text!r} is not text: {text!r}"[:200])
     ext = str(row.get(columns.id) if columns.id else n).strip()
     if not ext or ext == "None":
         raise ValueError(f"empty {columns.id!r}")

@@ -4,7 +4,8 @@ Accepted shapes: an object with `tickets` (and optionally side-loaded `users` an
 `?include=users,organizations` returns them), a list of tickets, or NDJSON with one ticket per line (lines that
 are objects with `users`/`organizations`/`tickets` are read as side-load pages). A ticket's question is its
 subject plus first comment (`description`); the first public comment by an agent is the staff answer; later
-comments by the requester are follow-ups.
+comments by the requester are follow-ups. A ticket is a request and is always stored; one with neither subject
+nor description is counted as skipped ("empty"), as auto-replies and bounces are (by the store).
 """
 
 from __future__ import annotations
@@ -91,8 +92,6 @@ def _ticket(
     subject = str(t.get("subject") or t.get("raw_subject") or "").strip()
     comments = [c for c in t.get("comments") or [] if isinstance(c, dict)]
     description = str(t.get("description") or (comments[0].get("body") if comments else "") or "").strip()
-    if not subject and not description:
-        raise ValueError("ticket has neither subject nor description")
     requester = users.get(str(t.get("requester_id")))
     org_id = str(t["organization_id"]) if t.get("organization_id") is not None else None
     org = orgs.get(org_id or "")

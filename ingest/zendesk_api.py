@@ -190,7 +190,7 @@ def sync_zendesk(
             result.tickets += len(page.get("tickets") or [])
             after = page.get("after_cursor") or result.cursor
             stored = store_batch(runtime.engine, records, _cursor_writer(runtime, after))
-            _add(result.ingest, stored)
+            result.ingest.add(stored)
             result.cursor = after
     if pending_count(runtime):
         result.embedded = embed_pending_questions(runtime)
@@ -225,11 +225,3 @@ def _page_records(
             yield ticket_record({**ticket, "comments": comments}, users, orgs, staff)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             yield IngestError("zendesk api", label, f"bad ticket: {exc!r}")
-
-
-def _add(total: IngestResult, part: IngestResult) -> None:
-    total.added += part.added
-    total.updated += part.updated
-    total.unchanged += part.unchanged
-    total.skipped += part.skipped
-    total.errors.extend(part.errors)

@@ -1,8 +1,9 @@
 """`POST /v1/questions`: a helpdesk trigger pushes one customer question; it is stored and answered from the docs.
 
-The question goes through the same pipeline as every import (cleaning, question detection, PII redaction,
-language, idempotency by source and external id), so a ticket pushed here and later imported from an export is
-one question, not two.
+The question goes through the same pipeline as every import (cleaning, PII redaction, language, idempotency by
+source and external id), so a ticket pushed here and later imported from an export is one question, not two. Like a
+ticket it is a request: stored whatever it says ("alarm settings" included), skipped only when empty once cleaned,
+an auto-reply or a bounce.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
 
     The suggested answer comes from the documentation only: never from other accounts' questions or staff
     answers. Re-posting the same payload (or the same `source` + `external_id`) is idempotent: `status` is
-    "unchanged", or "updated" when the text changed; "skipped" means the message is not a question (it is not
-    stored, but still gets an answer).
+    "unchanged", or "updated" when the text changed; "skipped" (with `skip_reason`) means it was an auto-reply, a
+    bounce or empty once cleaned: not stored, but still answered.
     """
     external_id = body.external_id or generated_external_id(body)
     existing = _stored(runtime, body.source, external_id)
@@ -91,5 +92,6 @@ def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
         external_id=external_id,
         stored=stored is not None,
         status=_status(result),  # type: ignore[arg-type]
+        skip_reason=next(iter(result.skipped_by), None),
         suggested_answer=answer_response(answer),
     )

@@ -1,4 +1,4 @@
-from ingest.normalize import author_hash, clean_text, email_domain, is_noise
+from ingest.normalize import author_hash, clean_text, email_domain
 
 
 def test_strips_greeting_signature_and_quoted_reply() -> None:
@@ -14,9 +14,12 @@ def test_keeps_short_messages_and_quoted_lines_removed() -> None:
     assert clean_text("> old text\nIs my transfer pending?") == "Is my transfer pending?"
 
 
-def test_noise() -> None:
-    assert is_noise("Thanks!") and is_noise("+1") and is_noise("   ")
-    assert not is_noise("Thanks, but my card still doesn't work")
+def test_follow_ups_that_add_nothing_are_chatter() -> None:
+    from ingest.store import is_chatter
+
+    assert is_chatter("Thanks!") and is_chatter("+1") and is_chatter("   ") and is_chatter("Works now, cheers")
+    assert not is_chatter("Thanks, but my card still doesn't work")
+    assert not is_chatter("Still declined.")
 
 
 def test_author_hash_is_stable_and_not_the_address() -> None:
