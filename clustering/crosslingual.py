@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clustering.discover import AgglomerativeDiscoverer
+from clustering.discover import Discoverer
 from docgap.embedding import Embedder
 
 REPRESENTATIVES = 20
@@ -47,7 +47,7 @@ def place(
     foreign_texts: Sequence[str],
     topic_texts: Sequence[Sequence[str]],
     min_similarity: float = MIN_SIMILARITY,
-    discoverer: AgglomerativeDiscoverer | None = None,
+    discoverer: Discoverer | None = None,
 ) -> Placement:
     """Place each foreign text in the topic (index into `topic_texts`) whose questions it is closest to."""
     n = len(foreign_texts)

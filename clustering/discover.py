@@ -1,14 +1,22 @@
-"""Topic discovery without being told how many topics there are.
+"""Topic discovery that adapts to the data instead of a fixed similarity cut.
 
-Average-linkage agglomerative clustering on cosine distance, cut at a fixed distance: the number of topics
-follows from how far apart questions are, not from a k chosen up front. Clusters smaller than `min_size` are
-not topics; their questions are then attached to the nearest topic if close enough, else left unassigned (-1).
+Questions are nodes of a k-nearest-neighbour graph whose edge weights are scaled per question, as UMAP does
+(each question's nearest neighbour weighs 1, farther ones decay by that question's own spread of distances), so
+the graph looks the same whether a data set's questions sit at cosine 0.8 or 0.4 from their paraphrases. Louvain
+communities of that graph are found over a ladder of modularity resolutions, from a few broad groups to many
+narrow ones; each candidate is sharpened by a few spherical k-means steps, and the one whose silhouette (cosine,
+on a fixed sample) is highest wins. Nothing is told how many topics there are, and no threshold depends on the
+embedding model's similarity scale: on the benchmark's sets (`python -m bench.quality`) the chosen resolution
+ranges from ~2 (20 broad StackOverflow tags) to ~30 (150 narrow CLINC150 intents).
 
-Exact agglomerative clustering needs the n×n distance matrix (O(n²) memory), so above `exact_up_to` questions
-discovery runs in two stages: MiniBatchKMeans compresses the questions into micro-clusters, and the same
-average-linkage cut runs on those, weighted by their sizes. For unit vectors the average cosine distance between
-two groups is `1 - mean_a · mean_b` (unnormalised means), so weighted average linkage over micro-clusters is
-*exactly* average linkage over their questions, under the one constraint that a micro-cluster is never split.
+A cluster smaller than `min_size` is not a topic. Its questions join the nearest topic when they fall inside
+that topic's own radius (`attach_radius`: a low quantile of its members' similarity to their centroid), which
+is also the rule for new questions in incremental runs, so a finished run is a fixed point: nothing left out
+would be let in by running again.
+
+Louvain (scikit-network, BSD) is deterministic for a given seed, so the same vectors always give the same topics.
+Above `EXACT_NEIGHBOURS_UP_TO` questions the neighbours are searched only in nearby k-means cells (an inverted
+file), which keeps 200,000 questions within a couple of minutes and bounded memory.
 """
 
 from __future__ import annotations
@@ -17,10 +25,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.metrics import silhouette_score
+from sknetwork.clustering import Louvain
 
-CHUNK = 8192
-"""Rows per block when comparing questions with centroids, so memory stays O(chunk × k), not O(n × k)."""
+CHUNK = 4096
+"""Rows per block when comparing questions with each other or with centroids (memory O(chunk × n))."""
+RESOLUTIONS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 32.0, 40.0, 48.0, 64.0)
+"""Modularity resolutions tried, broad to narrow; ~x1.25 steps, since silhouette differences are small."""
+EXACT_NEIGHBOURS_UP_TO = 20_000
+"""Largest n whose neighbours are found by brute force (20k × 20k similarities, a block of rows at a time)."""
+OUTLIER_MADS = 6.0
+"""How many robust deviations below its cluster's median similarity make a member a stray (4: ~0.003% of a normal)."""
+ATTACH_QUANTILE = 0.1
+"""A question joins a topic when it is at least as close to the centroid as the topic's closest 90% of members."""
 
 
 @dataclass(frozen=True)
@@ -31,149 +49,250 @@ class Discovery:
     """L2-normalised centroid per cluster index."""
     similarity: np.ndarray
     """Cosine similarity of each question to its cluster's centroid (0 when unassigned)."""
+    resolution: float = 0.0
+    """The modularity resolution chosen (0 when there was too little to cluster)."""
 
 
-class AgglomerativeDiscoverer:
-    """Average-linkage cut at `distance_threshold`; two-stage (micro-clusters first) above `exact_up_to` vectors.
+class Discoverer:
+    """Louvain communities of the scaled kNN graph, at the resolution with the best silhouette.
 
     Args:
-        distance_threshold: cosine distance at which the dendrogram is cut (MiniLM-calibrated).
-        min_size: smallest cluster that counts as a topic.
-        attach_similarity: how close a question from a dropped cluster must be to a topic's centroid to join it.
-        exact_up_to: largest n clustered exactly; at 5,000 the condensed distance matrix is ~100 MB and takes ~2 s.
-        points_per_micro_cluster: n / m for the first stage; 5 kept BANKING77 quality equal to the exact path.
-        max_micro_clusters: caps the second stage's m×m matrix (4,000 → 128 MB) whatever n is.
-        random_state: seeds MiniBatchKMeans, so the same vectors always give the same topics.
+        min_size: smallest cluster that counts as a topic (2: a question asked twice is recurring).
+        neighbours: k of the kNN graph; 10 held on 300 to 20,000 questions (`bench.quality`).
+        resolutions: the modularity resolutions tried.
+        refine_steps: spherical k-means steps applied to each Louvain partition (they move the questions that
+            a community took in through one stray edge).
+        silhouette_sample: questions the silhouette is computed on (O(sample²)); seeded, so deterministic.
+        select_on: above this many questions the resolution is chosen on a seeded sample of this size, and the
+            full graph is cut into as many topics (see `discover`).
+        random_state: seeds Louvain, the silhouette sample and the k-means cells.
     """
 
     def __init__(
         self,
-        distance_threshold: float = 0.5,
-        min_size: int = 5,
-        attach_similarity: float = 0.5,
-        exact_up_to: int = 5000,
-        points_per_micro_cluster: int = 5,
-        max_micro_clusters: int = 4000,
+        min_size: int = 2,
+        neighbours: int = 10,
+        resolutions: tuple[float, ...] = RESOLUTIONS,
+        refine_steps: int = 3,
+        silhouette_sample: int = 2000,
+        select_on: int = 3000,
         random_state: int = 0,
     ) -> None:
-        self.distance_threshold = distance_threshold
         self.min_size = min_size
-        self.attach_similarity = attach_similarity
-        self.exact_up_to = exact_up_to
-        self.points_per_micro_cluster = points_per_micro_cluster
-        self.max_micro_clusters = max_micro_clusters
+        self.neighbours = neighbours
+        self.resolutions = resolutions
+        self.refine_steps = refine_steps
+        self.silhouette_sample = silhouette_sample
+        self.select_on = select_on
         self.random_state = random_state
 
     def discover(self, vectors: np.ndarray) -> Discovery:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n = len(vectors)
-        if n < self.min_size:
-            return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1] if n else 0)), np.zeros(n))
-        raw = self._exact(vectors) if n <= self.exact_up_to else self._two_stage(vectors)
-        return self._finish(vectors, raw)
+        if n < max(self.min_size, 3):
+            return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1] if n else 0), np.float32), np.zeros(n))
+        rng = np.random.default_rng(self.random_state)
+        if n <= self.select_on:
+            chosen = self._select(vectors)
+        else:
+            # Choose the granularity on a fixed-size sample, then find the resolution that gives the full graph as
+            # many topics: modularity's scale shifts with graph size, the number of subjects asked about does not.
+            sample = np.sort(rng.permutation(n)[: self.select_on])
+            picked = self._select(vectors[sample])
+            if picked is None:
+                return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
+            chosen = self._match_count(vectors, _topics_in(picked[1], self.min_size))
+        if chosen is None:
+            return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
+        resolution, labels = chosen
+        return self._finish(vectors, refine(vectors, labels, self.refine_steps), resolution)
 
-    def _exact(self, vectors: np.ndarray) -> np.ndarray:
-        return AgglomerativeClustering(
-            n_clusters=None, metric="cosine", linkage="average", distance_threshold=self.distance_threshold
-        ).fit_predict(vectors)
-
-    def _two_stage(self, vectors: np.ndarray) -> np.ndarray:
-        """Micro-clusters by MiniBatchKMeans, then the weighted average-linkage cut over them."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        m = min(len(vectors) // self.points_per_micro_cluster, self.max_micro_clusters)
-        # Random init: k-means++ over thousands of centres costs minutes, and the linkage stage re-merges anyway.
-        kmeans = MiniBatchKMeans(
-            n_clusters=m, init="random", batch_size=4096, n_init=1, max_iter=3, random_state=self.random_state
-        ).fit(vectors)
-        micro = kmeans.labels_
-        weights = np.bincount(micro, minlength=m).astype(np.float64)
-        sums = _group_sums(vectors, micro, m)
-        used = weights > 0
-        groups = np.full(m, -1)
-        groups[used] = average_linkage_cut(sums[used], weights[used], self.distance_threshold)
-        return groups[micro]
-
-    def _finish(self, vectors: np.ndarray, raw: np.ndarray) -> Discovery:
-        """Drop clusters below `min_size`, attach their questions to the nearest topic when close enough."""
+    def _select(self, vectors: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """(resolution, partition) with the best silhouette among the resolutions tried."""
         n = len(vectors)
-        ids, counts = np.unique(raw, return_counts=True)
+        graph = scaled_knn_graph(vectors, min(self.neighbours, n - 1), self.random_state)
+        sample = np.sort(np.random.default_rng(self.random_state).permutation(n)[: self.silhouette_sample])
+        distances = np.clip(1.0 - vectors[sample] @ vectors[sample].T, 0.0, 2.0)
+        np.fill_diagonal(distances, 0.0)
+        best: tuple[float, float, np.ndarray] | None = None
+        for resolution in self.resolutions:
+            raw = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
+            if raw.max() + 1 >= n / 2:
+                break  # mostly singletons from here on: nothing recurs
+            labels = refine(vectors, raw, self.refine_steps)
+            if len(np.unique(labels[sample])) < 2:
+                continue
+            score = float(silhouette_score(distances, labels[sample], metric="precomputed"))
+            if best is None or score > best[0]:
+                best = (score, resolution, labels)
+        return None if best is None else (best[1], best[2])
+
+    def _match_count(self, vectors: np.ndarray, target: int, steps: int = 8) -> tuple[float, np.ndarray]:
+        """The resolution (bisected in log space) whose partition of all `vectors` has closest to `target` topics."""
+        graph = scaled_knn_graph(vectors, self.neighbours, self.random_state)
+        lo, hi = np.log(self.resolutions[0]), np.log(self.resolutions[-1] * 4)
+        tried: list[tuple[int, float, np.ndarray]] = []
+        for _ in range(steps):
+            resolution = float(np.exp((lo + hi) / 2))
+            labels = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
+            count = _topics_in(labels, self.min_size)
+            tried.append((abs(count - target), resolution, labels))
+            if count == target:
+                break
+            lo, hi = (np.log(resolution), hi) if count < target else (lo, np.log(resolution))
+        _, resolution, labels = min(tried, key=lambda t: (t[0], t[1]))
+        return round(resolution, 3), labels
+
+    def _finish(self, vectors: np.ndarray, raw: np.ndarray, resolution: float) -> Discovery:
+        """Strays and clusters below `min_size` leave; their questions join the nearest topic inside its radius.
+
+        A stray is a member far below its cluster's own typical similarity (more than `OUTLIER_MADS` robust
+        deviations under the median): the kNN graph links every question to something, however unlike it is.
+        """
+        k = int(raw.max()) + 1
+        raw = raw.copy()
+        sims = own_similarity(vectors, centroids_of(vectors, raw, k), raw)
+        raw[sims < _outlier_floor(sims, raw, k)[raw]] = -1
+        ids, counts = np.unique(raw[raw >= 0], return_counts=True)
         keep = ids[counts >= self.min_size]
-        lookup = np.full(int(ids.max()) + 1, -1)
+        lookup = np.full(k + 1, -1)
         lookup[keep] = np.arange(len(keep))
         labels = lookup[raw]
-        centroids = centroids_of(vectors, labels, len(keep))
-        if not len(keep):
-            return Discovery(labels, centroids, np.zeros(n))
-        best, best_sim = nearest_centroid(vectors, centroids)
-        attach = (labels == -1) & (best_sim >= self.attach_similarity)
-        labels[attach] = best[attach]
-        centroids = centroids_of(vectors, labels, len(keep))
-        return Discovery(labels, centroids, own_similarity(vectors, centroids, labels))
+        labels, centroids = settle(vectors, labels, len(keep))
+        return Discovery(labels, centroids, own_similarity(vectors, centroids, labels), resolution)
 
 
-def average_linkage_cut(sums: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
-    """Flat clusters of weighted average linkage on cosine distance, cut at `threshold`.
+def _outlier_floor(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per cluster: median − `OUTLIER_MADS` × scaled MAD of its members' similarity (−inf for tiny clusters)."""
+    floor = np.full(k + 1, -np.inf)
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    for c in range(k):
+        lo, hi = np.searchsorted(sorted_labels, [c, c + 1])
+        if hi - lo >= 3:
+            s = similarity[order[lo:hi]]
+            median = float(np.median(s))
+            floor[c] = median - OUTLIER_MADS * 1.4826 * float(np.median(np.abs(s - median)))
+    return floor
 
-    Group i stands for `weights[i]` unit vectors summing to `sums[i]`; the average distance between groups is
-    `1 - s_a·s_b / (w_a w_b)`, updated by Lance–Williams as groups merge. The nearest-neighbour-chain algorithm
-    needs O(m²) time and one m×m matrix; since average linkage is reducible, a group whose nearest neighbour is
-    farther than the threshold can never merge below it, so it is final and leaves the search.
+
+def _topics_in(labels: np.ndarray, min_size: int) -> int:
+    return int(np.sum(np.bincount(labels) >= min_size))
+
+
+def settle(vectors: np.ndarray, labels: np.ndarray, k: int, rounds: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Let unassigned questions join topics whose radius they fall in, until none does; (labels, centroids).
+
+    Joining moves a centroid and its radius, which can let in another question, so this repeats until nothing
+    changes: then the incremental rule (`attach_radius` against the stored centroids) admits no one either.
     """
-    m = len(weights)
-    means = (sums / weights[:, None]).astype(np.float64)
-    dist = means @ means.T
-    np.subtract(1.0, dist, out=dist)
-    np.fill_diagonal(dist, np.inf)
-    w = weights.astype(np.float64).copy()
-    parent = np.arange(m)
-    open_ = np.ones(m, dtype=bool)
-    chain: list[int] = []
-    while True:
-        if not chain:
-            remaining = np.flatnonzero(open_)
-            if len(remaining) < 2:
-                break
-            chain.append(int(remaining[0]))
-        a = chain[-1]
-        b = int(np.argmin(dist[a]))
-        if len(chain) > 1 and dist[a, chain[-2]] <= dist[a, b]:
-            b = chain[-2]
-        if dist[a, b] > threshold:
-            for c in chain:
-                _close(dist, open_, c)
-            chain.clear()
-        elif len(chain) > 1 and b == chain[-2]:
-            chain.pop()
-            chain.pop()
-            _merge(dist, w, parent, a, b)
-        else:
-            chain.append(b)
-    roots = np.array([_root(parent, i) for i in range(m)])
-    return np.unique(roots, return_inverse=True)[1]
+    labels = labels.copy()
+    centroids = centroids_of(vectors, labels, k)
+    for _ in range(rounds):
+        out = np.flatnonzero(labels < 0)
+        if not k or not len(out):
+            break
+        radius = radii(own_similarity(vectors, centroids, labels), labels, k)
+        best, best_sim = nearest_centroid(vectors[out], centroids)
+        join = best_sim >= radius[best]
+        if not join.any():
+            break
+        labels[out[join]] = best[join]
+        centroids = centroids_of(vectors, labels, k)
+    return labels, centroids
 
 
-def _merge(dist: np.ndarray, w: np.ndarray, parent: np.ndarray, a: int, b: int) -> None:
-    """Merge group b into a: the Lance–Williams update for (weighted) average linkage."""
-    row = (w[a] * dist[a] + w[b] * dist[b]) / (w[a] + w[b])
-    row[a] = np.inf
-    dist[a, :] = row
-    dist[:, a] = row
-    dist[b, :] = np.inf
-    dist[:, b] = np.inf
-    w[a] += w[b]
-    parent[b] = a
+def attach_radius(member_similarities: np.ndarray) -> float:
+    """How close to a topic's centroid a newcomer must be: its members' own `ATTACH_QUANTILE` similarity."""
+    if not len(member_similarities):
+        return 1.0
+    return float(np.quantile(np.asarray(member_similarities, dtype=np.float64), ATTACH_QUANTILE))
 
 
-def _close(dist: np.ndarray, open_: np.ndarray, c: int) -> None:
-    dist[c, :] = np.inf
-    dist[:, c] = np.inf
-    open_[c] = False
+def radii(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """`attach_radius` of every cluster 0..k-1."""
+    out = np.ones(k, dtype=np.float64)
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    for c in range(k):
+        lo, hi = np.searchsorted(sorted_labels, [c, c + 1])
+        out[c] = attach_radius(similarity[order[lo:hi]])
+    return out
 
 
-def _root(parent: np.ndarray, i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = int(parent[i])
-    return i
+def refine(vectors: np.ndarray, labels: np.ndarray, steps: int) -> np.ndarray:
+    """A few spherical k-means steps from the given partition; labels renumbered 0..k-1 (emptied ones vanish)."""
+    labels = np.unique(labels, return_inverse=True)[1]
+    for _ in range(steps):
+        centroids = centroids_of(vectors, labels, int(labels.max()) + 1)
+        moved, _ = nearest_centroid(vectors, centroids)
+        if np.array_equal(moved, labels):
+            break
+        labels = np.unique(moved, return_inverse=True)[1]
+    return labels
+
+
+def scaled_knn_graph(vectors: np.ndarray, k: int, random_state: int = 0) -> sparse.csr_matrix:
+    """Symmetric kNN graph with UMAP-style local scaling, combined as a fuzzy union (a + aᵀ − a∘aᵀ).
+
+    An edge i→j weighs exp(−(d_ij − ρ_i)/σ_i), ρ_i being i's distance to its nearest neighbour and σ_i the mean
+    excess of its k distances over ρ_i: every question's nearest neighbour weighs 1 whatever the data's density.
+    """
+    n = len(vectors)
+    idx, sims = knn(vectors, k, random_state)
+    d = 1.0 - sims
+    rho = d[:, :1]
+    sigma = np.maximum(d.mean(axis=1, keepdims=True) - rho, 1e-3)
+    w = np.exp(-(d - rho) / sigma).astype(np.float32)
+    a = sparse.csr_matrix((w.ravel(), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+    return (a + a.T - a.multiply(a.T)).tocsr()
+
+
+def knn(vectors: np.ndarray, k: int, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, cosines) of each vector's k nearest others, nearest first; exact up to `EXACT_NEIGHBOURS_UP_TO`."""
+    if len(vectors) <= EXACT_NEIGHBOURS_UP_TO:
+        return _knn_among(vectors, vectors, np.arange(len(vectors)), k)
+    return _knn_by_cells(vectors, k, random_state)
+
+
+def _knn_among(queries: np.ndarray, pool: np.ndarray, pool_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force kNN of `queries` within `pool`, whose first rows are the queries themselves (skipped)."""
+    k = min(k, len(pool) - 1)
+    idx = np.empty((len(queries), k), dtype=np.int64)
+    out = np.empty((len(queries), k), dtype=np.float32)
+    for start in range(0, len(queries), CHUNK):
+        sims = queries[start : start + CHUNK] @ pool.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = -np.inf
+        part = np.argpartition(sims, len(pool) - k, axis=1)[:, -k:]
+        top = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        idx[start : start + CHUNK] = pool_ids[np.take_along_axis(part, order, axis=1)]
+        out[start : start + CHUNK] = np.take_along_axis(top, order, axis=1)
+    return idx, out
+
+
+def _knn_by_cells(vectors: np.ndarray, k: int, random_state: int, probes: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate kNN: k-means cells (√n of them), each cell's questions searched in its `probes` nearest cells."""
+    n = len(vectors)
+    m = int(np.sqrt(n))
+    cells = MiniBatchKMeans(
+        n_clusters=m, init="random", batch_size=4096, n_init=1, max_iter=5, random_state=random_state
+    ).fit(vectors)
+    members = [np.flatnonzero(cells.labels_ == c) for c in range(m)]
+    centres = cells.cluster_centers_ / np.maximum(np.linalg.norm(cells.cluster_centers_, axis=1, keepdims=True), 1e-9)
+    affinity = centres @ centres.T
+    np.fill_diagonal(affinity, np.inf)  # a cell's own questions come first in its pool
+    near = np.argsort(-affinity, axis=1)[:, :probes]
+    idx = np.empty((n, k), dtype=np.int64)
+    out = np.empty((n, k), dtype=np.float32)
+    for c in range(m):
+        own = members[c]
+        if not len(own):
+            continue
+        pool_ids = np.concatenate([members[j] for j in near[c]])
+        idx[own], out[own] = _knn_among(vectors[own], vectors[pool_ids], pool_ids, k)
+    return idx, out
 
 
 def _group_sums(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -207,6 +326,8 @@ def nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.nda
 
 def own_similarity(vectors: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.zeros(len(vectors), dtype=np.float32)
+    if not len(centroids):
+        return out
     for start in range(0, len(vectors), CHUNK):
         block, own = vectors[start : start + CHUNK], labels[start : start + CHUNK]
         sims = np.einsum("ij,ij->i", block, centroids[np.maximum(own, 0)])

@@ -1,12 +1,16 @@
 """Keeping topics up to date without moving what writers already work on.
 
-Day to day, `update_topics` is incremental: each new question joins the nearest existing topic when it is close
-enough (`topic_attach_similarity`), and only the leftovers are clustered to find new topics, so an old question
-never changes topic because new ones arrived. A full re-cluster (`docgap cluster --full`, or the first run) starts
-from scratch and is matched to the previous topics so ids persist; what changed is recorded as lineage
-(`TopicEvent`). Writers' decisions survive both: labels and statuses live on the topic row, a merged topic keeps
-absorbing the clusters it was merged from, and split topics stay apart (their questions go to the nearest of the
-split family's centroids).
+Day to day, `update_topics` is incremental: each new question joins the nearest existing topic when it falls inside
+that topic's radius (`clustering.discover.attach_radius`, from its members' own similarities), and only the
+leftovers are clustered to find new topics, so an old question never changes topic because new ones arrived.
+Every run ends in a fixed point: running again on unchanged data changes no assignment, because the last step of
+each run admits every question the next run's first step would, and leftovers are only re-clustered when a
+question arrived that no run has seen (`Question.unassigned_reason` marks the ones a run left out, and why).
+
+A full re-cluster (`docgap cluster --full`, or the first run) starts from scratch and is matched to the previous
+topics so ids persist; what changed is recorded as lineage (`TopicEvent`). Writers' decisions survive both: labels
+and statuses live on the topic row, a merged topic keeps absorbing the clusters it was merged from, and split topics
+stay apart (their questions go to the nearest of the split family's centroids).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from clustering.crosslingual import is_foreign, place
-from clustering.discover import AgglomerativeDiscoverer, centroids_of, nearest_centroid
+from clustering.discover import Discoverer, attach_radius, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.titles import write_titles
@@ -46,16 +50,12 @@ class ClusterResult:
     """Incremental only: new questions that joined an existing topic."""
 
 
-def discoverer_for(settings: Settings) -> AgglomerativeDiscoverer:
-    return AgglomerativeDiscoverer(
-        distance_threshold=settings.cluster_cut,
-        min_size=settings.cluster_min_size,
-        attach_similarity=settings.topic_attach_similarity,
-    )
+def discoverer_for(settings: Settings) -> Discoverer:
+    return Discoverer(min_size=settings.cluster_min_size)
 
 
 def update_topics(
-    runtime: Runtime, full: bool = False, discoverer: AgglomerativeDiscoverer | None = None
+    runtime: Runtime, full: bool = False, discoverer: Discoverer | None = None
 ) -> ClusterResult:
     """Incremental assignment when topics exist; a full re-cluster when asked for or on the first run."""
     discoverer = discoverer or discoverer_for(runtime.settings)
@@ -66,7 +66,7 @@ def update_topics(
     return assign_new(runtime, discoverer)
 
 
-def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = None) -> ClusterResult:
+def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> ClusterResult:
     """Cluster every embedded question from scratch; keep ids by overlap with the previous topics."""
     discoverer = discoverer or discoverer_for(runtime.settings)
     with Session(runtime.engine, expire_on_commit=False) as session:
@@ -94,6 +94,14 @@ def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = Non
             vectors, old_ids, assigned, set(previous), discoverer.min_size, runtime.settings.recluster_stickiness
         )
         _assign(questions, vectors, assigned, {t.id: t for t in cluster_topic} | previous)
+        live = {t.id: t for t in cluster_topic} | {t: previous[t] for t in assigned if t in previous}
+        left = [i for i, t in enumerate(assigned) if t is None]
+        settled = _attach(
+            session, [live[t] for t in sorted(live, key=lambda t: t or 0)], [questions[i] for i in left], vectors[left]
+        )
+        for i, j in zip(left, settled, strict=True):
+            if j:
+                assigned[i] = questions[i].topic_id
         now_ids = {t for t in assigned if t is not None}
         for tid, t in previous.items():
             if tid not in now_ids:
@@ -103,6 +111,7 @@ def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = Non
         new_ids = {t.id for t in cluster_topic if t.id not in previous}
         _record_recluster_lineage(session, runtime, old_ids, assigned, set(previous), new_ids)
         joined, into_new, born = _place_foreign(session, runtime, foreign, discoverer)
+        _explain_unassigned(session, runtime, questions, vectors, discoverer.min_size)
         refresh_topics(session, runtime)
         session.commit()
         kept = len(now_ids & previous.keys())
@@ -117,8 +126,12 @@ def recluster(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = Non
         )
 
 
-def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = None) -> ClusterResult:
-    """New and still-unassigned questions join the nearest topic if close enough; the rest are clustered."""
+def assign_new(runtime: Runtime, discoverer: Discoverer | None = None) -> ClusterResult:
+    """New and still-unassigned questions join the nearest topic when inside its radius; new ones are clustered.
+
+    Leftovers are clustered only when one of them is new to clustering: questions a previous run left out were
+    clustered then, and clustering the same ones again would find nothing that run did not.
+    """
     discoverer = discoverer or discoverer_for(runtime.settings)
     with Session(runtime.engine, expire_on_commit=False) as session:
         topics = [
@@ -136,31 +149,30 @@ def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = No
         )
         total = len(session.exec(select(Question.id).where(col(Question.embedded).is_(True))).all())
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in pending])
-        joined = np.zeros(len(pending), dtype=bool)
-        if topics and len(pending):
-            centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
-            best, sim = nearest_centroid(vectors, centroids)
-            joined = sim >= discoverer.attach_similarity
-            _grow_centroids(topics, vectors, best, joined)
-            for i in np.flatnonzero(joined):
-                pending[i].topic_id = topics[best[i]].id
-                pending[i].topic_similarity = round(float(sim[i]), 4)
+        joined = _attach(session, topics, pending, vectors)
         rest = np.flatnonzero(~joined)
-        found = discoverer.discover(vectors[rest])
+        fresh = any(pending[i].unassigned_reason is None for i in rest)
+        found = discoverer.discover(vectors[rest]) if fresh else discoverer.discover(vectors[:0])
         born = [Topic(label="") for _ in range(len(found.centroids))]
         session.add_all(born)
         session.flush()
         for t, c in zip(born, found.centroids, strict=True):
             t.centroid = [round(float(x), 6) for x in c]
-        for j, i in enumerate(rest):
+        for j, i in enumerate(rest[: len(found.labels)]):
             c = int(found.labels[j])
             if c >= 0:
                 pending[i].topic_id = born[c].id
                 pending[i].topic_similarity = round(float(found.similarity[j]), 4)
+                pending[i].unassigned_reason = None
+        if born:
+            # New topics can take in questions that no old topic would; then nothing is left that a re-run admits.
+            still = [i for i in rest if pending[i].topic_id is None]
+            _attach(session, topics + born, [pending[i] for i in still], vectors[still])
         joined_foreign, into_new, born_foreign = _place_foreign(session, runtime, foreign, discoverer)
+        _explain_unassigned(session, runtime, pending, vectors, discoverer.min_size)
         refresh_topics(session, runtime)
         session.commit()
-        unassigned = len(rest) - int(np.sum(found.labels >= 0)) + len(foreign) - joined_foreign - into_new
+        unassigned = sum(1 for q in pending if q.topic_id is None) + len(foreign) - joined_foreign - into_new
         return ClusterResult(
             mode="incremental",
             questions=total,
@@ -173,6 +185,75 @@ def assign_new(runtime: Runtime, discoverer: AgglomerativeDiscoverer | None = No
         )
 
 
+def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Question], vectors: np.ndarray) -> np.ndarray:
+    """Each pending question joins its nearest topic when inside that topic's radius, until none does.
+
+    The radius comes from the members' stored similarities and the centroid as stored, exactly what the next run
+    reads, so when this returns no run on the same data would let another question in. Returns who joined.
+    """
+    joined = np.zeros(len(pending), dtype=bool)
+    topics = [t for t in topics if t.centroid]
+    if not topics or not len(pending):
+        return joined
+    session.flush()
+    for _ in range(20):
+        waiting = np.flatnonzero(~joined)
+        if not len(waiting):
+            break
+        sims: dict[int, list[float]] = defaultdict(list)
+        for tid, sim in session.exec(
+            select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
+        ).all():
+            sims[tid].append(sim or 0.0)
+        radius = np.array([attach_radius(np.asarray(sims.get(t.id or 0, []))) for t in topics])
+        centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
+        best, sim = nearest_centroid(vectors[waiting], centroids)
+        ok = sim >= radius[best]
+        if not ok.any():
+            break
+        _grow_centroids(topics, vectors[waiting], best, ok)
+        for i, b, s in zip(waiting[ok], best[ok], sim[ok], strict=True):
+            pending[i].topic_id = topics[int(b)].id
+            pending[i].topic_similarity = round(float(s), 4)
+            pending[i].unassigned_reason = None
+        joined[waiting[ok]] = True
+        session.flush()
+    return joined
+
+
+def _explain_unassigned(
+    session: Session, runtime: Runtime, questions: Sequence[Question], vectors: np.ndarray, min_size: int
+) -> None:
+    """Why each question left out of every topic is there: its nearest topic, its cosine and that topic's radius."""
+    out = [i for i, q in enumerate(questions) if q.topic_id is None]
+    if not out:
+        return
+    session.flush()
+    topics = [
+        t
+        for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+        if t.centroid
+    ]
+    if not topics:
+        for i in out:
+            questions[i].unassigned_reason = f"no topic yet: fewer than {min_size} similar questions"
+        return
+    sims: dict[int, list[float]] = defaultdict(list)
+    for tid, sim in session.exec(
+        select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
+    ).all():
+        sims[tid].append(sim or 0.0)
+    centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
+    best, sim = nearest_centroid(vectors[out], centroids)
+    for i, b, s in zip(out, best, sim, strict=True):
+        t = topics[int(b)]
+        radius = attach_radius(np.asarray(sims.get(t.id or 0, [])))
+        questions[i].unassigned_reason = (
+            f"fewer than {min_size} similar questions; nearest topic #{t.id} at cosine {float(s):.2f}, "
+            f"which takes questions from {radius:.2f}"
+        )
+
+
 def _split_languages(runtime: Runtime, questions: Sequence[Question]) -> tuple[list[Question], list[Question]]:
     """(clustered with the main model, placed by the multilingual one); all in the first without cross-lingual."""
     if runtime.crosslingual is None:
@@ -182,7 +263,7 @@ def _split_languages(runtime: Runtime, questions: Sequence[Question]) -> tuple[l
 
 
 def _place_foreign(
-    session: Session, runtime: Runtime, foreign: Sequence[Question], discoverer: AgglomerativeDiscoverer
+    session: Session, runtime: Runtime, foreign: Sequence[Question], discoverer: Discoverer
 ) -> tuple[int, int, int]:
     """Put foreign-language questions into topics (see `clustering.crosslingual`).
 
@@ -202,10 +283,8 @@ def _place_foreign(
         if not is_foreign(language):
             central[tid].append((-(sim or 0.0), text))
     texts = [[t for _, t in sorted(central.get(t.id or 0, []))] for t in topics]
-    leftovers = AgglomerativeDiscoverer(
-        distance_threshold=discoverer.distance_threshold, min_size=discoverer.min_size, attach_similarity=1.0
-    )
-    p = place(runtime.crosslingual, [q.text for q in foreign], texts, discoverer=leftovers)
+    fresh = any(q.unassigned_reason is None for q in foreign)
+    p = place(runtime.crosslingual, [q.text for q in foreign], texts, discoverer=discoverer if fresh else None)
     groups = sorted({g for g in p.new_groups if g >= 0})
     born = {g: Topic(label="") for g in groups}
     session.add_all(born.values())
@@ -213,6 +292,12 @@ def _place_foreign(
     for q, idx, sim, g in zip(foreign, p.topic, p.similarity, p.new_groups, strict=True):
         q.topic_id = topics[idx].id if idx is not None else (born[g].id if g >= 0 else None)
         q.topic_similarity = sim if q.topic_id is not None else None
+        q.unassigned_reason = (
+            None
+            if q.topic_id is not None
+            else f"in another language: no topic's questions close enough (best cosine {sim:.2f} with the "
+            "multilingual model), and too few like it to make a topic"
+        )
     for g, t in born.items():
         members = [q for q, gg in zip(foreign, p.new_groups, strict=True) if gg == g]
         block = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in members]).astype(np.float64).sum(axis=0)
@@ -276,6 +361,7 @@ def _assign(
         for i, s in zip(idx, sims, strict=True):
             questions[i].topic_id = tid
             questions[i].topic_similarity = round(float(s), 4)
+            questions[i].unassigned_reason = None
     for i, tid in enumerate(assigned):
         if tid is None:
             questions[i].topic_id, questions[i].topic_similarity = None, None

