@@ -51,7 +51,8 @@ REMOVED_PAGES = (
 """Five pages documenting eight intents, none of them partly documented ones, from four sections."""
 GROUPS = ("removed", "undocumented", "documented", "partial")
 CONTENT_KINDS = ("missing", "partial")
-SWEEP_COVERED = (0.52, 0.54, 0.56, 0.58, 0.60, 0.62, 0.64)
+SWEEP_STEPS = (-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15)
+"""`--sweep`: covered thresholds tried, as steps from the profile's (coverage is a calibrated probability)."""
 
 
 def build_without_pages(data_dir: Path, removed: tuple[str, ...]) -> Runtime:
@@ -166,11 +167,11 @@ def _holder_row(h: Holder) -> str:
 
 def sweep(rt: Runtime, groups: dict[str, str]) -> None:
     """Re-assess the same topics at other `covered` thresholds (missing stays) and score each: the trade-off."""
-    base = CoverageThresholds.from_settings(rt.settings)
+    base = CoverageThresholds.of(rt)
     print(f"\nsweep of the covered threshold (missing {base.missing:.2f}; clustering unchanged):")
     head = ("covered", "rec.removed", "rec.all", "precision", "prec.content", "doc.flagged")
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, (8, 12, 8, 10, 13, 12), strict=True)))
-    for covered in SWEEP_COVERED:
+    for covered in (round(min(max(base.covered + d, 0.0), 1.0), 3) for d in SWEEP_STEPS):
         assess_topics(rt, CoverageThresholds(covered=covered, missing=min(base.missing, covered)))
         s = score(groups, intent_fates(rt))
         print(

@@ -42,25 +42,26 @@ class Settings(BaseSettings):
     llm_api_key: str = Field(default="", description="API key sent to the LLM endpoint (some servers ignore it).")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name passed to the LLM endpoint.")
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
-    answer_min_confidence: float = Field(
-        default=0.45,
+    answer_min_confidence: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Below this retrieval confidence an answer says the docs do not cover the question.",
+        description="Below this answer confidence (the calibrated probability that the docs answer the question) an "
+        "answer says the docs do not cover it; unset = the embedding model's profile (`docgap.profiles`).",
     )
-    coverage_covered: float = Field(
-        default=0.58,
+    coverage_covered: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Topic coverage (best-passage similarity of its central questions) at or above which the docs "
-        "answer it; below it a topic is a partial gap. Calibrated for all-MiniLM-L6-v2 (`python -m bench.gaps`).",
+        description="Topic coverage (mean answer confidence of its central questions) at or above which the docs "
+        "answer it; below it a topic is a partial gap. Unset = the embedding model's profile.",
     )
-    coverage_missing: float = Field(
-        default=0.5,
+    coverage_missing: float | None = Field(
+        default=None,
         ge=0,
         le=1,
         description="Topic coverage below which nothing in the docs is relevant (a missing gap); at most "
-        "`coverage_covered`.",
+        "the covered threshold. Unset = the embedding model's profile.",
     )
     retrieval_fusion: Literal["rrf", "score", "dense"] = Field(
         default="rrf",

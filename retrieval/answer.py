@@ -28,17 +28,20 @@ from docgap.models import Account, ChatTurn, Chunk
 from docgap.runtime import Runtime
 from ingest.redact import redact
 from retrieval.centroids import TOPICS
+from retrieval.confidence import answer_threshold, measure
+from retrieval.confidence import confidence as score
 from retrieval.embed_cache import QUERIES, SENTENCES
-from retrieval.index import Passage, search
+from retrieval.index import Passage, retrieve
+from retrieval.sentences import sentences
 
 NOT_COVERED = "The documentation does not seem to cover this question. The closest passages are listed below."
 MODEL_ABSTAINS = "NOT_COVERED"
 """What the answer prompt tells the model to reply when the passages do not answer the question."""
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
-# Sentences about the page itself ("This page explains …") answer nothing; never extract them.
-_META = re.compile(r"^(this|the following) (page|article|section|guide)\b|^see also\b", re.I)
 TOPIC_MATCH = 0.5
+ANSWER_SENTENCES = 3
+SAME_SENTENCE = 0.95
+"""Cosine above which two candidate sentences say the same thing (identical ones give 1.0); only one is quoted."""
 
 
 @dataclass
@@ -68,20 +71,19 @@ class Answer:
         return asdict(self)
 
 
-def confidence_from_score(score: float) -> float:
-    """Map a MiniLM cosine similarity to 0..1: ~0.25 is unrelated text, ~0.75 a passage that answers it."""
-    return round(float(np.clip((score - 0.25) / 0.5, 0.0, 1.0)), 3)
-
-
 def _retrieve(runtime: Runtime, question: str, top_k: int) -> tuple[np.ndarray, list[Passage], Answer]:
-    """Retrieval shared by whole and streamed answers: passages, confidence, topic; the answer text left empty."""
+    """Retrieval shared by whole and streamed answers: passages, confidence, topic; the answer text left empty.
+
+    Confidence is the calibrated probability that the docs answer the question (`retrieval.confidence`), not a
+    cosine: the same threshold then means the same on another model's scale and another set of docs.
+    """
     qvec = QUERIES.embed(runtime.embedder, question)
-    passages = search(runtime, qvec, k=top_k, query_text=question)
-    # The best cosine among the retrieved passages: fusion may rank a lexically strong passage first.
-    confidence = confidence_from_score(max(p.score for p in passages)) if passages else 0.0
+    found = retrieve(runtime, qvec, k=top_k, query_text=question)
+    passages = found.passages
+    confidence = score(runtime, measure(runtime, question, qvec, found)) if passages else 0.0
     topic_id, topic_label = _nearest_topic(runtime, qvec)
     citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
-    covered = confidence >= runtime.settings.answer_min_confidence
+    covered = confidence >= answer_threshold(runtime)
     return qvec, passages, Answer(question, "", citations, confidence, covered, topic_id, topic_label, "offline")
 
 
@@ -94,7 +96,7 @@ def answer_question(
     elif runtime.llm is not None:
         try:
             raw = runtime.llm.chat(prompts.messages("answer", question=redact(question).text, passages=passages))
-            _finish_llm_answer(result, raw, len(passages), runtime.settings.answer_min_confidence)
+            _finish_llm_answer(result, raw, len(passages), answer_threshold(runtime))
         except LLMError:
             result.answer = _extractive(runtime, question, qvec, passages)
     else:
@@ -150,7 +152,7 @@ def _stream_llm(runtime: Runtime, result: Answer, question: str, passages: list[
             held = False
             result.answer = "".join(parts)
             yield result.answer
-    _finish_llm_answer(result, "".join(parts), len(passages), runtime.settings.answer_min_confidence)
+    _finish_llm_answer(result, "".join(parts), len(passages), answer_threshold(runtime))
     if held or not result.covered:
         yield ("\n\n" if not held else "") + result.answer
 
@@ -192,13 +194,21 @@ def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
 
 
 def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: list[Passage]) -> str:
-    candidates = [(n, j, s) for n, p in enumerate(passages[:3], start=1) for j, s in _sentences(p.text)]
+    candidates = [(n, j, s) for n, p in enumerate(passages[:3], start=1) for j, s in sentences(p.text)]
     if not candidates:
         return NOT_COVERED
-    sims = SENTENCES.embed(runtime.embedder, [c[2] for c in candidates]) @ qvec
+    vectors = SENTENCES.embed(runtime.embedder, [c[2] for c in candidates])
+    sims = vectors @ qvec
     # Passage rank matters as much as the sentence's own match: prefer sentences from the best passage.
     weights = sims - 0.03 * np.array([c[0] - 1 for c in candidates])
-    chosen = sorted(np.argsort(-weights)[:3], key=lambda i: (candidates[i][0], candidates[i][1]))
+    chosen: list[int] = []
+    for i in np.argsort(-weights):
+        # Docs repeat themselves (a manual's quick guide and its chapter): one sentence is quoted once.
+        if all(float(vectors[i] @ vectors[j]) < SAME_SENTENCE for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == ANSWER_SENTENCES:
+            break
+    chosen.sort(key=lambda i: (candidates[i][0], candidates[i][1]))
     return " ".join(
         f"{resolve_links(candidates[i][2].rstrip(), passages[candidates[i][0] - 1].url)} [{candidates[i][0]}]"
         for i in chosen
@@ -218,50 +228,6 @@ def resolve_links(text: str, page_url: str) -> str:
     return _MD_LINK.sub(lambda m: f"{m.group(1)}({urljoin(page_url, m.group(2))})", text)
 
 
-_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,2}[.)]\s+)")
-"""A heading's or list item's marker; only that is cut, so a sentence's **bold** keeps both its ends."""
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def tables_as_sentences(text: str) -> str:
-    """Markdown table rows as sentences that name their columns, so an answer can quote a row on its own.
-
-    "| Standard | 3–5 working days | Free |" under "| Delivery | To a UK address | Price |" becomes
-    "Standard — To a UK address: 3–5 working days; Price: Free." Help centers put their facts (times, prices,
-    limits) in tables; a bare row means nothing without its header.
-    """
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        if i + 1 < len(lines) and lines[i].lstrip().startswith("|") and _TABLE_RULE.match(lines[i + 1].strip()):
-            header = _cells(lines[i])
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                cells = _cells(lines[i])
-                pairs = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
-                out.append(f"{cells[0]} — {'; '.join(pairs)}." if pairs else cells[0])
-                i += 1
-            continue
-        out.append(lines[i])
-        i += 1
-    return "\n".join(out)
-
-
-def _sentences(text: str) -> list[tuple[int, str]]:
-    """A passage's sentences that could answer something, with their position (too short and meta ones left out)."""
-    out = []
-    for j, s in enumerate(_SENTENCE.split(tables_as_sentences(text))):
-        s = _MARKER.sub("", s).strip()
-        if len(s) >= 25 and not _META.match(s):
-            out.append((j, s))
-    return out
-
-
 def warm_sentence_cache(runtime: Runtime, batch: int = 256) -> int:
     """Embed every passage's candidate sentences once, so early answers do not pay for it; returns how many.
 
@@ -269,10 +235,10 @@ def warm_sentence_cache(runtime: Runtime, batch: int = 256) -> int:
     """
     with Session(runtime.engine) as session:
         texts = session.exec(select(Chunk.text)).all()
-    sentences = list(dict.fromkeys(s for t in texts for _, s in _sentences(t)))
-    for i in range(0, len(sentences), batch):
-        SENTENCES.embed(runtime.embedder, sentences[i : i + batch])
-    return len(sentences)
+    unique = list(dict.fromkeys(s for t in texts for _, s in sentences(t)))
+    for i in range(0, len(unique), batch):
+        SENTENCES.embed(runtime.embedder, unique[i : i + batch])
+    return len(unique)
 
 
 def _snippet(text: str, limit: int = 320) -> str:

@@ -1,20 +1,22 @@
 """How well the docs answer each topic, what kind of gap it is, why, and how urgent (the gap score).
 
-Coverage is the mean, over a topic's most central questions, of the best doc passage's similarity to the
-question: the docs' answer to "would retrieval find something that addresses this?". It is calibrated per
-embedding model: the thresholds below are for all-MiniLM-L6-v2 and are settings (`DOCGAP_COVERAGE_COVERED`,
-`DOCGAP_COVERAGE_MISSING`); `python -m bench.gaps --sweep` shows precision and recall of the flags per threshold.
+Coverage is the mean, over a topic's most central questions, of their answer confidence: the calibrated
+probability that the docs answer the question (`retrieval.confidence`, the same score the answer API shows), so
+the gap board and the chat agree on what the docs cover and neither hangs on one model's cosine scale. Each central
+question is searched with its text (dense + BM25) as a chat question would be. The thresholds come from the
+embedding model's profile (`docgap.profiles`) unless `DOCGAP_COVERAGE_COVERED` / `DOCGAP_COVERAGE_MISSING` are set;
+`python -m bench.gaps --sweep` shows precision and recall of the flags per threshold.
 
 Why the central questions' mean and not something finer (measured with `bench/gaps.py`, five pages removed, and on
-the full demo as the tuning split): the mean over all members, their median, a trimmed mean, fused-search
-(dense + BM25) scores, and "partial when ≥ 10–33 % of members score < 0.45/0.5" all trace the same
-precision/recall curve or a worse one. The removed intents the similarity misses are not low-scoring sub-groups:
-their questions reach surviving passages that are related but do not answer (cosine 0.59–0.68, above many
-documented intents), which only the LLM judge can tell apart. Gap reasons name the least covered central questions.
+the full demo as the tuning split, when coverage was the best passage's cosine): the mean over all members, their
+median, a trimmed mean, fused-search scores, and "partial when ≥ 10–33 % of members score low" all traced the same
+precision/recall curve or a worse one. Removed intents that retrieval misses reach surviving passages that are
+related but do not answer, which only the LLM judge can tell apart. Gap reasons name the least covered questions.
 
-Gap kinds:
-- **missing**: coverage < 0.5 (nothing relevant); **partial**: 0.5 ≤ coverage < 0.58 (related, not answered).
-- **findability**: the docs answer it (coverage ≥ 0.58) but customers keep asking: recent volume (last 8 weeks)
+Gap kinds (thresholds from the profile; MiniLM's in its `coverage_covered` / `coverage_missing`):
+- **missing**: coverage < missing (nothing relevant); **partial**: missing ≤ coverage < covered (related, not
+  answered).
+- **findability**: the docs answer it (coverage ≥ covered) but customers keep asking: recent volume (last 8 weeks)
   in the top quartile of all topics, from ≥ 3 distinct accounts, and rising (growth ≥ 1, i.e. the last four
   weeks' weekly rate at least doubled against the weeks before). Deliberately strict (`FindabilityRule`): on the
   demo it flags 3 of 82 topics; with growth ≥ 0.5 it flagged 5 and pushed the demo's false-alarm rate on
@@ -25,7 +27,7 @@ Gap kinds:
   `gap_reason`. A failed call or unparsable reply falls back to the similarity method, and says so.
 
 Gap score (0–100), stored with its evidence in `Topic.signals` so the board can show why:
-    uncovered = 1 − clip((coverage − 0.3) / (covered + 0.1 − 0.3), 0, 1)      (judge: 0 / 0.6 / 1 by verdict)
+    uncovered = 1 − clip((coverage − missing/2) / ((covered + 1)/2 − missing/2), 0, 1)   (judge: 0 / 0.6 / 1)
     chat      = bad / (turns + 2)   bad = recent chat turns on the topic that abstained (not covered) or got a
                                     thumbs-down; the +2 is a prior of two good turns so one abstention is not 50 %
     staff     = max(0, staff_share − median staff_share over active topics)   hand-written staff answers above
@@ -56,16 +58,16 @@ from clustering.trends import growth, weekly_series
 from docgap.llm import LLMClient, LLMError
 from docgap.models import ChatTurn, Question, Topic
 from docgap.runtime import Runtime
-from docgap.settings import Settings
 from docgap.vectors import QUESTIONS
-from retrieval.index import Passage, search
+from retrieval.confidence import confidence, measure, profile
+from retrieval.index import Passage, retrieve
 
 REPRESENTATIVES = 8
 RECENT_WEEKS = 8
 JUDGE_PASSAGES = 6
 """Passages shown to the LLM judge: the best distinct ones over the topic's representative questions."""
-NO_JUDGE = "similarity only (no LLM judge)"
-JUDGE_FAILED = "similarity only (the LLM judge failed or gave no usable verdict)"
+NO_JUDGE = "retrieval confidence only (no LLM judge)"
+JUDGE_FAILED = "retrieval confidence only (the LLM judge failed or gave no usable verdict)"
 VERDICT_KIND: dict[str, str | None] = {"covered": None, "partial": "partial", "not_covered": "missing"}
 VERDICT_UNCOVERED = {"covered": 0.0, "partial": 0.6, "not_covered": 1.0}
 FINDABILITY_NEED = 0.2
@@ -75,11 +77,11 @@ WEAKEST_SHOWN = 2
 
 @dataclass(frozen=True)
 class CoverageThresholds:
-    """Where a topic's coverage turns into a gap kind (`DOCGAP_COVERAGE_COVERED` / `DOCGAP_COVERAGE_MISSING`)."""
+    """Where a topic's coverage turns into a gap kind: the model profile's, or `DOCGAP_COVERAGE_*` when set."""
 
-    covered: float = 0.58
+    covered: float
     """At or above: the docs answer it."""
-    missing: float = 0.5
+    missing: float
     """Below: nothing relevant in the docs. In between: partial."""
 
     def __post_init__(self) -> None:
@@ -89,8 +91,12 @@ class CoverageThresholds:
             )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CoverageThresholds:
-        return cls(covered=settings.coverage_covered, missing=settings.coverage_missing)
+    def of(cls, runtime: Runtime) -> CoverageThresholds:
+        s, p = runtime.settings, profile(runtime)
+        covered = p.coverage_covered if s.coverage_covered is None else s.coverage_covered
+        # The profile's "missing" gives way to a lower covered setting; a user's own two settings are checked.
+        missing = min(p.coverage_missing, covered) if s.coverage_missing is None else s.coverage_missing
+        return cls(covered=covered, missing=missing)
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ class _Evidence:
     staff_share: float
     chat: dict[str, int] = field(default_factory=dict)
     weakest: list[tuple[str, float]] = field(default_factory=list)
-    """Central questions with the lowest best-passage similarity, lowest first: named in a gap's reason."""
+    """Central questions with the lowest answer confidence, lowest first: named in a gap's reason."""
 
 
 def gap_kind(coverage: float, t: CoverageThresholds) -> str | None:
@@ -151,7 +157,9 @@ def gap_kind(coverage: float, t: CoverageThresholds) -> str | None:
 
 
 def uncovered_from_coverage(coverage: float, t: CoverageThresholds) -> float:
-    return 1.0 - min(max((coverage - 0.3) / (t.covered + 0.1 - 0.3), 0.0), 1.0)
+    """How much of a content gap a coverage is, 1 (nothing) to 0 (answered), rising through partial and missing."""
+    low, high = t.missing / 2, (t.covered + 1) / 2
+    return 1.0 - min(max((coverage - low) / (high - low), 0.0), 1.0)
 
 
 def chat_share(chat: dict[str, int]) -> float:
@@ -166,7 +174,7 @@ def assess_topics(
 
     Returns the number of topics assessed.
     """
-    t, rule = thresholds or CoverageThresholds.from_settings(runtime.settings), rule or FindabilityRule()
+    t, rule = thresholds or CoverageThresholds.of(runtime), rule or FindabilityRule()
     now = runtime.clock()
     with Session(runtime.engine, expire_on_commit=False) as session:
         topics = session.exec(select(Topic).where(col(Topic.active).is_(True))).all()
@@ -246,10 +254,12 @@ def _evidence(runtime: Runtime, members: list[Any], chat: dict[str, int], now: d
     urls: Counter[str] = Counter()
     found: dict[int, Passage] = {}
     for row, v in zip(central, vectors, strict=True):
-        passages = search(runtime, v, k=3)
+        searched = retrieve(runtime, v, k=3, query_text=row[4])
+        passages = searched.passages
         if passages:
-            best.append(passages[0].score)
-            per_question.append((row[4], passages[0].score))
+            conf = confidence(runtime, measure(runtime, row[4], v, searched))
+            best.append(conf)
+            per_question.append((row[4], conf))
             urls[passages[0].url.split("#")[0]] += 1
         for p in passages:
             if p.chunk_id not in found or found[p.chunk_id].score < p.score:

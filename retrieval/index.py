@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 
 from docgap.models import Chunk, Document
 from docgap.runtime import Runtime
-from docgap.vectors import DOC_CHUNKS
+from docgap.vectors import DOC_CHUNKS, Hit
 from ingest.docs import DocumentRecord
 from ingest.records import IngestError, IngestResult
 from retrieval.chunking import chunk_document
-from retrieval.lexical import forget_lexical_index, lexical_search
+from retrieval.lexical import LexicalHit, forget_lexical_index, lexical_search
 
 FUSION_DEPTH = 30
 """How many passages each side (dense, lexical) contributes to fusion."""
@@ -44,6 +44,25 @@ class Passage:
     section: str
     text: str
     score: float
+    document_id: int = 0
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    chunk_id: int
+    document_id: int
+    cosine: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one search found: the fused passages, and both sides' rankings that answer confidence reads."""
+
+    passages: list[Passage]
+    dense: list[DenseHit]
+    """The dense side's candidates, best first (empty when the search had no vector side to report)."""
+    lexical: list[LexicalHit]
+    """BM25's candidates, best first (empty without query text)."""
 
 
 def index_documents(
@@ -123,7 +142,20 @@ def search(
     lexical_weight: float | None = None,
     fusion: Fusion | None = None,
 ) -> list[Passage]:
-    """The `k` best passages for a query, best first.
+    """The `k` best passages for a query, best first (`retrieve` with only its passages)."""
+    return retrieve(runtime, vector, k, query_text, depth, lexical_weight, fusion).passages
+
+
+def retrieve(
+    runtime: Runtime,
+    vector: np.ndarray,
+    k: int = 5,
+    query_text: str | None = None,
+    depth: int = FUSION_DEPTH,
+    lexical_weight: float | None = None,
+    fusion: Fusion | None = None,
+) -> Retrieval:
+    """The `k` best passages for a query, best first, with the dense and lexical candidates they were fused from.
 
     With `query_text`, the dense (Chroma) and lexical (BM25) top-`depth` candidates are merged as `fusion` says
     (default: the `retrieval_fusion` setting). "score" ranks each candidate by its cosine plus `lexical_weight`
@@ -135,13 +167,13 @@ def search(
     one variant that beats both dense and BM25 on recall@1/5/10 and MRR; "score" has the better recall@1 and MRR
     but only ties dense on recall@5 (`bench/retrieval.py`). "dense" ignores the text.
     Without `query_text`: dense only (callers that hold vectors but no text, e.g. coverage over stored vectors).
-    Either way `Passage.score` is the cosine similarity of the passage to `vector`: confidence and coverage
-    thresholds are calibrated on cosines, so a passage found only lexically gets its cosine from its stored vector.
+    Either way `Passage.score` is the cosine similarity of the passage to `vector` (a passage found only lexically
+    gets its cosine from its stored vector): answer confidence reads cosines beside the BM25 side.
     """
     fusion = fusion or runtime.settings.retrieval_fusion
     if not query_text or fusion == "dense":
-        hits = runtime.vectors.query(DOC_CHUNKS, vector, k)
-        return _passages(runtime, [(int(h.id), h.similarity) for h in hits])
+        hits = _dense(runtime.vectors.query(DOC_CHUNKS, vector, k))
+        return Retrieval(_passages(runtime, [(h.chunk_id, h.cosine) for h in hits]), hits, [])
     dense = runtime.vectors.query(DOC_CHUNKS, vector, max(k, depth))
     lexical = lexical_search(runtime, query_text, max(k, depth))
     cosines = {int(h.id): h.similarity for h in dense}
@@ -154,7 +186,12 @@ def search(
         top_bm25 = lexical[0].score if lexical else 1.0
         bonus = {h.chunk_id: weight * h.score / top_bm25 for h in lexical}
         order = sorted(cosines, key=lambda i: -(cosines[i] + bonus.get(i, 0.0)))
-    return _passages(runtime, [(i, cosines[i]) for i in order if i in cosines][:k])
+    passages = _passages(runtime, [(i, cosines[i]) for i in order if i in cosines][:k])
+    return Retrieval(passages, _dense(dense), lexical)
+
+
+def _dense(hits: list[Hit]) -> list[DenseHit]:
+    return [DenseHit(int(h.id), int(h.metadata.get("document_id") or 0), h.similarity) for h in hits]
 
 
 def reciprocal_rank_fusion(
@@ -212,5 +249,5 @@ def _passages(runtime: Runtime, scored: list[tuple[int, float]]) -> list[Passage
             continue  # vector without a row: a crashed re-index; `docgap reindex` repairs it
         c, d = by_id[chunk_id]
         url = f"{d.url}#{c.anchor}" if c.anchor else d.url
-        out.append(Passage(c.id or 0, d.title, url, c.section, c.text, round(similarity, 4)))
+        out.append(Passage(c.id or 0, d.title, url, c.section, c.text, round(similarity, 4), d.id or 0))
     return out

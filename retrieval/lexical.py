@@ -50,6 +50,7 @@ REVALIDATE_SECONDS = 1.0
 class LexicalHit:
     chunk_id: int
     score: float
+    document_id: int = 0
 
 
 class Analyzer:
@@ -66,19 +67,61 @@ class Analyzer:
         return list(self._stemmer.stemWords(words))
 
 
-class LexicalIndex:
-    """BM25 over a fixed set of chunk texts; `search` returns chunk ids with a positive score, best first."""
+BM25_K1 = 1.5
+"""bm25s's default k1: one query term's score never exceeds idf × (k1 + 1), which bounds a query's best score."""
 
-    def __init__(self, chunk_ids: Sequence[int], texts: Sequence[str], analyzer: Analyzer | None = None) -> None:
+
+class LexicalIndex:
+    """BM25 over a fixed set of chunk texts; `search` returns chunk ids with a positive score, best first.
+
+    It also answers what answer confidence asks of the words (`retrieval.confidence`): each passage's set of terms
+    and each term's inverse document frequency, so "how many of the question's rare words does this passage hold"
+    costs set look-ups, not a re-analysis of the passage.
+    """
+
+    def __init__(
+        self,
+        chunk_ids: Sequence[int],
+        texts: Sequence[str],
+        analyzer: Analyzer | None = None,
+        document_ids: Sequence[int] | None = None,
+    ) -> None:
         self._analyzer = analyzer or Analyzer()
         self._ids = np.asarray(chunk_ids, dtype=np.int64)
+        self._documents = np.asarray(document_ids if document_ids is not None else [0] * len(self._ids), np.int64)
         self._bm25: bm25s.BM25 | None = None
+        tokens = [self._analyzer(t) for t in texts]
+        self._terms = {int(i): frozenset(ts) for i, ts in zip(self._ids, tokens, strict=True)}
+        self._df: dict[str, int] = {}
+        for ts in self._terms.values():
+            for t in ts:
+                self._df[t] = self._df.get(t, 0) + 1
         if len(self._ids):
             import bm25s  # here, not at import: it pulls in scipy, and most commands never search
 
-            self._bm25 = bm25s.BM25()
+            self._bm25 = bm25s.BM25(k1=BM25_K1)
             # An empty token list would leave a passage out of bm25s's matrix; a placeholder keeps rows aligned.
-            self._bm25.index([self._analyzer(t) or ["\x00"] for t in texts], show_progress=False)
+            self._bm25.index([ts or ["\x00"] for ts in tokens], show_progress=False)
+
+    def analyze(self, text: str) -> list[str]:
+        return self._analyzer(text)
+
+    def idf(self, term: str) -> float:
+        """BM25's (Lucene) inverse document frequency; a term no passage has gets the highest value there is."""
+        n, df = len(self._ids), self._df.get(term, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def terms(self, chunk_id: int) -> frozenset[str]:
+        """The analysed terms of a passage (empty for a chunk this index does not hold)."""
+        return self._terms.get(chunk_id, frozenset())
+
+    def best_possible(self, query: str) -> float:
+        """An upper bound of any passage's BM25 score for `query`: Σ idf × (k1 + 1) over its terms, known or not.
+
+        Dividing the best score by it gives a per-query 0–1 figure; words no passage has count in the bound, so a
+        question about something the docs never name scores low even when its other words match well.
+        """
+        return sum(self.idf(t) for t in self._analyzer(query)) * (BM25_K1 + 1)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -91,7 +134,7 @@ class LexicalIndex:
             return []
         scores = self._bm25.get_scores(tokens)
         top = np.argsort(-scores, kind="stable")[:n]
-        return [LexicalHit(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        return [LexicalHit(int(self._ids[i]), float(scores[i]), int(self._documents[i])) for i in top if scores[i] > 0]
 
 
 class _IndexCache:
@@ -149,12 +192,15 @@ def _build(session: Session, analyzer: Analyzer) -> LexicalIndex:
     from retrieval.index import embedding_text
 
     rows = session.exec(
-        select(Chunk.id, Chunk.section, Chunk.text, Document.title)
+        select(Chunk.id, Chunk.section, Chunk.text, Document.title, Chunk.document_id)
         .join(Document, col(Chunk.document_id) == col(Document.id))
         .order_by(col(Chunk.id))
     ).all()
     return LexicalIndex(
-        [r[0] or 0 for r in rows], [embedding_text(title, section, text) for _, section, text, title in rows], analyzer
+        [r[0] or 0 for r in rows],
+        [embedding_text(title, section, text) for _, section, text, title, _ in rows],
+        analyzer,
+        [r[4] for r in rows],
     )
 
 

@@ -9,8 +9,9 @@ from retrieval.answer import (
     check_citations,
     resolve_links,
     stream_answer,
-    tables_as_sentences,
 )
+from retrieval.confidence import answer_threshold
+from retrieval.sentences import tables_as_sentences
 from tests.conftest import free_port, make_runtime
 from tests.openai_server import FakeOpenAI
 
@@ -99,7 +100,7 @@ def test_the_model_saying_the_passages_do_not_answer_makes_it_a_gap_signal(demo_
         rt = _llm_runtime(demo_copy, server.base_url)
         a = answer_question(rt, question, account="Brightline Logistics")
     assert a.mode == "llm" and not a.covered and a.answer == NOT_COVERED
-    assert a.confidence <= rt.settings.answer_min_confidence / 2 < offline.confidence
+    assert a.confidence <= answer_threshold(rt) / 2 < offline.confidence
     assert a.citations, "the closest passages are still shown"
     with Session(rt.engine) as s:
         turn = s.exec(select(ChatTurn).where(ChatTurn.id == a.turn_id)).one()
