@@ -66,7 +66,7 @@ def training_set() -> tuple[list[str], list[str]]:
             labels.append(CATEGORY[r["category"]])
     for r in _csv(DEMO_DIR / "chatter.csv"):
         texts.append(r["text"])
-        labels.append(rule_verdict(r["text"])[1] or "pleasantry")
+        labels.append(rule_verdict(r["text"]).kind or "pleasantry")
     requests = [r["text"] for r in _csv(DATA / "chat_requests" / "terse_requests.csv")]
     requests += [r["text"] for i, r in enumerate(_csv(DEMO_DIR / "banking77" / "train.csv")) if i % 2 == 0]
     requests += [r["text"] for r in _csv(DATA / "clinc150" / "oos_train.csv")]
@@ -83,13 +83,15 @@ def _chatter_score(probs: np.ndarray) -> np.ndarray:
 def main() -> None:
     texts, labels = training_set()
     y = np.array([CLASSES.index(label) for label in labels])
-    unsure = np.array([rule_verdict(t)[0] == "unsure" for t in texts])
+    verdicts = [rule_verdict(t) for t in texts]
+    unsure = np.array([v.decision == "unsure" for v in verdicts])
     print(
         f"training: {len(texts):,} messages ({sum(y != 0):,} chatter, {sum(y == 0):,} requests); "
         f"the rules leave {unsure.sum():,} to the model ({sum(unsure & (y != 0))} chatter, "
         f"{sum(unsure & (y == 0))} requests)"
     )
-    x = np.asarray(USEM3Embedder(batch_size=128).embed(texts), dtype=np.float64)
+    # The model judges what the rules leave over ("alarm settings" of "ok, alarm settings"): it learns from that.
+    x = np.asarray(USEM3Embedder(batch_size=128).embed([v.rest or t for v, t in zip(verdicts, texts, strict=True)]))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     best: tuple[float, float, float] | None = None  # (chatter dropped, C, threshold)
     for c in C_GRID:

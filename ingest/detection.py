@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -395,7 +395,7 @@ _WISHES = (
     r"parabéns|feliz (?:aniversário|natal|ano novo)|boas festas|boa sorte|"
     r"gefeliciteerd|proficiat|fijne feestdagen|gelukkig nieuwjaar|prettige feestdagen"
 )
-"""Wishes that stay wishes whatever follows ("Congrats on the launch", "Happy Thanksgiving to our US friends")."""
+"""Wishes that stay wishes whatever follows ("Congratulations on the new release", "Happy Easter to all of you")."""
 _WELCOME = (
     r"welcome|welcome aboard|welcome back|a warm welcome|big welcome|bienvenue|bienvenid[oa]s?|"
     r"(?:herzlich )?willkommen|benvenut[oia]|bem-vind[oa]s?|welkom|bravo|ánimo|suerte|succes"
@@ -528,7 +528,7 @@ _PROMISE = re.compile(
     r"ich melde mich|schaue ich mir an|ci guardo|controllo e vi faccio sapere|vi faccio sapere|vou verificar|"
     r"ik kijk(?: even)?|ik laat het weten)$"
 )
-"""Acknowledgements that promise to look ("Will check and get back to you", "Lo reviso y os digo")."""
+"""Acknowledgements that promise to look ("I'll take a look and revert", "Lo miro y te digo")."""
 _STATEMENT = re.compile(
     r"^(?:i|i'll|i've|i'm|i'd|we|we'll|we've|we're|we'd|it|it's|it'll|that|that's|"
     r"that'll|this|this is|they|they're|he|she|he's|she's|will|let me|let's|just|so|then|and|also|didn't|"
@@ -592,13 +592,21 @@ def _name_mask(text: str) -> str:
 _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay"}
 
 
-def _clause_pairs(prepared: str) -> list[tuple[str, str]]:
-    """Each clause lowercased, as written and with names masked (masking changes words, never the breaks)."""
-    plain = _CLAUSE_BREAK.split(prepared.lower())
+def _clause_pairs(prepared: str) -> list[tuple[str, str, str]]:
+    """Each clause lowercased as written, lowercased with names masked, and as written (for the model).
+
+    Masking changes words, never the breaks, so the three splits line up.
+    """
+    written = _CLAUSE_BREAK.split(prepared)
+    plain = [c.lower() for c in written]
     masked = _CLAUSE_BREAK.split(_name_mask(prepared).lower())
     if len(plain) != len(masked):  # cannot happen (masking keeps punctuation); judged unmasked if it ever does
         masked = plain
-    return [(p.strip(), m.strip()) for p, m in zip(plain, masked, strict=True) if re.search(r"[^\W_]", p)]
+    return [
+        (p.strip(), m.strip(), w.strip())
+        for p, m, w in zip(plain, masked, written, strict=True)
+        if re.search(r"[^\W_]", p)
+    ]
 
 
 _VOCATIVE_CLAUSE = re.compile(r"^(?:(?:" + _VOCATIVE + r")\s*){1,3}$")
@@ -661,14 +669,14 @@ def _social_one(clause: str) -> str | None:
     return None
 
 
-def _social_clause(pair: tuple[str, str]) -> str | None:
+def _social_clause(pair: tuple[str, str, str]) -> str | None:
     """The kind of one social clause (judged as written, then with names masked), or None if it says more."""
     return _social_one(pair[0]) or _social_one(pair[1])
 
 
-def _announcement(pair: tuple[str, str], more: bool) -> bool:
+def _announcement(pair: tuple[str, str, str], more: bool) -> bool:
     """An opener ("FYI", "Reminder:" before more text), a status ("OOO until the 12th"), news or an introduction."""
-    for c in pair:
+    for c in pair[:2]:
         if (_ANNOUNCE_CLAUSE.match(c) and more) or _ANNOUNCE_PREFIX.match(c):
             return True
         if _STATUS.match(c) or _NEWS.match(c) or _OFFICE_CLOSED.search(c):
@@ -676,22 +684,34 @@ def _announcement(pair: tuple[str, str], more: bool) -> bool:
     return False
 
 
-def rule_verdict(text: str) -> tuple[str, str | None]:
-    """What the rules say: ("chatter", kind), ("keep", None) when it asks, requests or reports, or ("unsure", None).
+class Verdict(NamedTuple):
+    """What the rules say of a message."""
 
-    The rules decide what they can tell for sure, in any language they have words for; what they cannot tell
-    ("Super, hat geklappt", "ok, alarm settings") is left to the model (`chatter_kinds`).
+    decision: str
+    """"chatter", "keep" (it asks, requests, reports or commands) or "unsure" (the model decides)."""
+    kind: str | None = None
+    """For "chatter": pleasantry, acknowledgement, reaction or announcement."""
+    rest: str = ""
+    """For "unsure": the part the rules could not place ("alarm settings" of "ok, alarm settings"), for the model."""
+
+
+def rule_verdict(text: str) -> Verdict:
+    """The rules decide what they can tell for sure, in any language they have words for.
+
+    What they cannot tell ("Super, hat geklappt", "ok, alarm settings") is left to the model (`chatter_kinds`),
+    which then judges only the part the rules could not place: the greeting or the "ok" in front says nothing about
+    whether the rest is a request.
     """
     plain = _plain(text)
     if not re.search(r"[^\W_]", plain) or _REACTION.match(plain):
         # A bare link is something to look at; emoji, "+1" and mentions alone are a reaction.
-        return ("keep", None) if _URL.search(text) or _SLACK_LINK.search(text) else ("chatter", "reaction")
+        return Verdict("keep") if _URL.search(text) or _SLACK_LINK.search(text) else Verdict("chatter", "reaction")
     prepared = _prepared(text)
     if _social_question(prepared.lower()) or _social_question(_name_mask(prepared).lower()):
-        return "chatter", "pleasantry"
+        return Verdict("chatter", "pleasantry")
     pairs = _clause_pairs(prepared)
-    if _asks_or_reports(plain, [p for p, _ in pairs]):
-        return "keep", None
+    if _asks_or_reports(plain, [p for p, _, _ in pairs]):
+        return Verdict("keep")
     while pairs and (
         _GREETING_CLAUSE.match(pairs[0][0])
         or _GREETING_CLAUSE.match(pairs[0][1])
@@ -699,20 +719,23 @@ def rule_verdict(text: str) -> tuple[str, str | None]:
     ):
         pairs = pairs[1:]
     if not pairs:
-        return "chatter", "pleasantry"
+        return Verdict("chatter", "pleasantry")
     first, rest = pairs[0], pairs[1:]
     if _announcement(first, bool(rest)):
-        return "chatter", "announcement"
+        return Verdict("chatter", "announcement")
     kind = _social_clause(first)
     if kind is None or kind == "vocative":
-        return "unsure", None
+        return Verdict("unsure", rest=" ".join(w for _, _, w in pairs))
+    unplaced = []
     for pair in rest:
         if _social_clause(pair) is not None or _announcement(pair, False):
             continue
         if _STATEMENT.match(pair[0]) and not _IMPERATIVE.match(pair[0]):
             continue  # "Great, I'll let the team know": talk about the conversation, not a request
-        return "unsure", None  # "ok, alarm settings": an acknowledgement, then something named
-    return "chatter", kind
+        unplaced.append(pair[2])  # "ok, alarm settings": an acknowledgement, then something named
+    if unplaced:
+        return Verdict("unsure", rest=" ".join(unplaced))
+    return Verdict("chatter", kind)
 
 
 CHATTER_KINDS = ("pleasantry", "acknowledgement", "reaction", "announcement")
@@ -769,11 +792,11 @@ def chatter_kinds(texts: Sequence[str]) -> list[str | None]:
     is kept, because a dropped request is a gap nobody will see, and a kept "thanks" is one stray question.
     """
     verdicts = [rule_verdict(t) for t in texts]
-    kinds: list[str | None] = [kind for _, kind in verdicts]
-    unsure = [i for i, (v, _) in enumerate(verdicts) if v == "unsure"]
+    kinds: list[str | None] = [v.kind for v in verdicts]
+    unsure = [i for i, v in enumerate(verdicts) if v.decision == "unsure"]
     if unsure:
         model, encoder = _model()
-        vectors = np.asarray(encoder.embed([texts[i] for i in unsure]), dtype=np.float32)
+        vectors = np.asarray(encoder.embed([verdicts[i].rest for i in unsure]), dtype=np.float32)
         for i, kind in zip(unsure, model.kinds(vectors), strict=True):
             kinds[i] = kind
     return kinds
@@ -844,9 +867,12 @@ def automated_kind(subject: str | None, text: str) -> str | None:
     """
     subj = (subject or "").strip()
     head = text.lstrip()[:400]
-    if _BOUNCE_SUBJECT.match(subj) or _BOUNCE_BODY.match(head):
+    # A text that asks is a person's, even when it opens by quoting a bounce ("Your message wasn't delivered to …
+    # what does that mean?"); subject prefixes are written by the mail system and always count.
+    body_counts = not _ASKS.search(text)
+    if _BOUNCE_SUBJECT.match(subj) or (body_counts and _BOUNCE_BODY.match(head)):
         return "bounce"
-    if _AUTO_REPLY_SUBJECT.match(subj) or _AUTO_REPLY_BODY.match(head):
+    if _AUTO_REPLY_SUBJECT.match(subj) or (body_counts and _AUTO_REPLY_BODY.match(head)):
         return "auto-reply"
     return None
 
