@@ -67,7 +67,9 @@ class TopicOut(BaseModel):
         default=None, description="With a since/until/account/language filter: the topic's questions in that scope."
     )
     label_source: str = Field(
-        default="keywords", description='"keywords" (c-TF-IDF), "llm" (a question-form title) or "writer".'
+        default="keywords",
+        description='"question" (its most representative real question), "keywords" (c-TF-IDF, when no question '
+        'fits), "llm" (a question-form title) or "writer".',
     )
     split_from: int | None = Field(default=None, description="The topic a writer split this one out of.")
     merged_into: int | None = Field(default=None, description="Set when a writer merged this topic into another.")

@@ -7,10 +7,12 @@ communities of that graph are found over a ladder of modularity resolutions, fro
 narrow ones; each candidate is sharpened by a few spherical k-means steps, and the one whose silhouette (cosine,
 on a fixed sample) is highest wins. Nothing is told how many topics there are, and no threshold depends on the
 embedding model's similarity scale: on the benchmark's sets (`python -m bench.quality`) the chosen resolution
-ranges from ~2 (20 broad StackOverflow tags) to ~30 (150 narrow CLINC150 intents).
+ranges from ~2 (20 broad StackOverflow tags) to ~30 (150 narrow CLINC150 intents). Above `select_on` questions
+the number of topics is chosen that way on samples and the full graph is cut into as many (modularity's scale
+moves with graph size; the number of subjects asked about does not).
 
 A cluster smaller than `min_size` is not a topic. Its questions join the nearest topic when they fall inside
-that topic's own radius (`attach_radius`: a low quantile of its members' similarity to their centroid), which
+that topic's own radius (`attach_radius`: as close to the centroid as its farthest member), which
 is also the rule for new questions in incremental runs, so a finished run is a fixed point: nothing left out
 would be let in by running again.
 
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sknetwork.clustering import Louvain
 
 CHUNK = 4096
@@ -37,8 +39,9 @@ EXACT_NEIGHBOURS_UP_TO = 20_000
 """Largest n whose neighbours are found by brute force (20k × 20k similarities, a block of rows at a time)."""
 OUTLIER_MADS = 6.0
 """How many robust deviations below its cluster's median similarity make a member a stray (4: ~0.003% of a normal)."""
-ATTACH_QUANTILE = 0.1
-"""A question joins a topic when it is at least as close to the centroid as the topic's closest 90% of members."""
+ATTACH_QUANTILE = 0.0
+"""A question joins a topic when it is at least as close to the centroid as the topic's farthest member (strays
+were removed first, so the farthest member is still a real one)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,9 @@ class Discoverer:
         refine_steps: spherical k-means steps applied to each Louvain partition (they move the questions that
             a community took in through one stray edge).
         silhouette_sample: questions the silhouette is computed on (O(sample²)); seeded, so deterministic.
-        select_on: above this many questions the resolution is chosen on a seeded sample of this size, and the
+        select_on: above this many questions the granularity is chosen on seeded samples of this size, and the
             full graph is cut into as many topics (see `discover`).
+        samples: how many such samples (their silhouette curves are averaged).
         random_state: seeds Louvain, the silhouette sample and the k-means cells.
     """
 
@@ -75,7 +79,8 @@ class Discoverer:
         resolutions: tuple[float, ...] = RESOLUTIONS,
         refine_steps: int = 3,
         silhouette_sample: int = 2000,
-        select_on: int = 3000,
+        select_on: int = 1000,
+        samples: int = 3,
         random_state: int = 0,
     ) -> None:
         self.min_size = min_size
@@ -84,37 +89,57 @@ class Discoverer:
         self.refine_steps = refine_steps
         self.silhouette_sample = silhouette_sample
         self.select_on = select_on
+        self.samples = samples
         self.random_state = random_state
 
-    def discover(self, vectors: np.ndarray) -> Discovery:
+    def discover(self, vectors: np.ndarray, previous: np.ndarray | None = None) -> Discovery:
+        """Topics of `vectors`; with `previous` (a topic index per vector, -1 none) the partition most like it.
+
+        A full re-cluster passes the topics writers already work on: among the candidate partitions it takes the
+        one that agrees most with them (adjusted Rand index over the questions that had a topic) instead of the
+        best silhouette, so the granularity writers know is kept, and unchanged data gives back the same topics.
+        """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n = len(vectors)
         if n < max(self.min_size, 3):
             return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1] if n else 0), np.float32), np.zeros(n))
+        if previous is not None and not (np.asarray(previous) >= 0).any():
+            previous = None
         rng = np.random.default_rng(self.random_state)
         if n <= self.select_on:
-            chosen = self._select(vectors)
+            chosen = self._select(vectors, previous)
         else:
-            # Choose the granularity on a fixed-size sample, then find the resolution that gives the full graph as
-            # many topics: modularity's scale shifts with graph size, the number of subjects asked about does not.
-            sample = np.sort(rng.permutation(n)[: self.select_on])
-            picked = self._select(vectors[sample])
-            if picked is None:
+            target = self._target_count(vectors, rng)
+            if target is None:
                 return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
-            chosen = self._match_count(vectors, _topics_in(picked[1], self.min_size))
+            chosen = self._match_count(vectors, target)
+            if previous is not None:
+                had = len(np.unique(previous[previous >= 0]))
+                kept = self._match_count(vectors, had)
+                chosen = max((chosen, kept), key=lambda c: _agreement(previous, c[1]))
         if chosen is None:
             return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
         resolution, labels = chosen
         return self._finish(vectors, refine(vectors, labels, self.refine_steps), resolution)
 
-    def _select(self, vectors: np.ndarray) -> tuple[float, np.ndarray] | None:
-        """(resolution, partition) with the best silhouette among the resolutions tried."""
+    def _select(self, vectors: np.ndarray, previous: np.ndarray | None = None) -> tuple[float, np.ndarray] | None:
+        """(resolution, partition) with the best silhouette (or agreement with `previous`) among those tried."""
+        tried = self._candidates(vectors, previous)
+        if not tried:
+            return None
+        best = max(tried, key=lambda t: t[1])
+        return best[0], best[2]
+
+    def _candidates(
+        self, vectors: np.ndarray, previous: np.ndarray | None = None
+    ) -> list[tuple[float, float, np.ndarray]]:
+        """(resolution, score, refined partition) for each resolution on the ladder, until most are singletons."""
         n = len(vectors)
         graph = scaled_knn_graph(vectors, min(self.neighbours, n - 1), self.random_state)
         sample = np.sort(np.random.default_rng(self.random_state).permutation(n)[: self.silhouette_sample])
         distances = np.clip(1.0 - vectors[sample] @ vectors[sample].T, 0.0, 2.0)
         np.fill_diagonal(distances, 0.0)
-        best: tuple[float, float, np.ndarray] | None = None
+        out: list[tuple[float, float, np.ndarray]] = []
         for resolution in self.resolutions:
             raw = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
             if raw.max() + 1 >= n / 2:
@@ -122,10 +147,29 @@ class Discoverer:
             labels = refine(vectors, raw, self.refine_steps)
             if len(np.unique(labels[sample])) < 2:
                 continue
-            score = float(silhouette_score(distances, labels[sample], metric="precomputed"))
-            if best is None or score > best[0]:
-                best = (score, resolution, labels)
-        return None if best is None else (best[1], best[2])
+            if previous is not None:
+                score = _agreement(previous, labels)
+            else:
+                score = float(silhouette_score(distances, labels[sample], metric="precomputed"))
+            out.append((resolution, score, labels))
+        return out
+
+    def _target_count(self, vectors: np.ndarray, rng: np.random.Generator) -> int | None:
+        """How many topics, from `samples` seeded samples of `select_on` questions.
+
+        The resolution with the best silhouette averaged over the samples, and the median number of topics it gives
+        them: one sample's silhouette curve is too flat (on BANKING77 picks ranged from 67 to 219 topics) to trust.
+        """
+        curves: dict[float, list[tuple[float, int]]] = {}
+        for _ in range(self.samples):
+            sample = np.sort(rng.permutation(len(vectors))[: self.select_on])
+            for resolution, score, labels in self._candidates(vectors[sample]):
+                curves.setdefault(resolution, []).append((score, _topics_in(labels, self.min_size)))
+        full = {r: v for r, v in curves.items() if len(v) == self.samples}
+        if not full:
+            return None
+        best = max(full, key=lambda r: np.mean([score for score, _ in full[r]]))
+        return int(np.median([count for _, count in full[best]]))
 
     def _match_count(self, vectors: np.ndarray, target: int, steps: int = 8) -> tuple[float, np.ndarray]:
         """The resolution (bisected in log space) whose partition of all `vectors` has closest to `target` topics."""
@@ -174,6 +218,11 @@ def _outlier_floor(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.nda
             median = float(np.median(s))
             floor[c] = median - OUTLIER_MADS * 1.4826 * float(np.median(np.abs(s - median)))
     return floor
+
+
+def _agreement(previous: np.ndarray, labels: np.ndarray) -> float:
+    had = previous >= 0
+    return float(adjusted_rand_score(previous[had], labels[had]))
 
 
 def _topics_in(labels: np.ndarray, min_size: int) -> int:

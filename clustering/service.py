@@ -75,8 +75,8 @@ def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluster
         ).all()
         questions, foreign = _split_languages(runtime, everything)
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
-        found = discoverer.discover(vectors)
         old_ids = [q.topic_id for q in questions]
+        found = discoverer.discover(vectors, previous=_as_indices(old_ids))
         previous = {t.id: t for t in session.exec(select(Topic).where(col(Topic.active).is_(True))).all()}
         merged_into = session.exec(select(Topic.merged_into).where(col(Topic.merged_into).is_not(None))).all()
         mapping = match_clusters(found.labels.tolist(), old_ids, shared=set(merged_into) & previous.keys())
@@ -93,16 +93,12 @@ def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluster
         assigned = _stick(
             vectors, old_ids, assigned, set(previous), discoverer.min_size, runtime.settings.recluster_stickiness
         )
-        _assign(questions, vectors, assigned, {t.id: t for t in cluster_topic} | previous)
-        live = {t.id: t for t in cluster_topic} | {t: previous[t] for t in assigned if t in previous}
-        left = [i for i, t in enumerate(assigned) if t is None]
-        settled = _attach(
-            session, [live[t] for t in sorted(live, key=lambda t: t or 0)], [questions[i] for i in left], vectors[left]
-        )
-        for i, j in zip(left, settled, strict=True):
-            if j:
-                assigned[i] = questions[i].topic_id
-        now_ids = {t for t in assigned if t is not None}
+        assigned = _settle(questions, vectors, assigned, {t.id: t for t in cluster_topic} | previous)
+        # Questions in other languages keep the topic they were placed in (or a writer split them into); only the
+        # others are placed again. A topic survives while either kind of question is in it.
+        staying = [q for q in foreign if q.topic_id in previous]
+        foreign = [q for q in foreign if q.topic_id not in previous]
+        now_ids = {t for t in assigned if t is not None} | {q.topic_id for q in staying}
         for tid, t in previous.items():
             if tid not in now_ids:
                 t.active, t.size = False, 0
@@ -365,6 +361,42 @@ def _assign(
     for i, tid in enumerate(assigned):
         if tid is None:
             questions[i].topic_id, questions[i].topic_similarity = None, None
+
+
+def _settle(
+    questions: Sequence[Question], vectors: np.ndarray, assigned: list[int | None], topics: dict[int | None, Topic]
+) -> list[int | None]:
+    """Assign, then let left-out questions join the topics whose radius they fall in, until none does.
+
+    Centroids and similarities are recomputed exactly from the members each round and stored as they are, so the
+    next run (incremental or full) starts from the state this one checked: nothing it could let in is left out.
+    """
+    assigned = list(assigned)
+    for _ in range(20):
+        _assign(questions, vectors, assigned, topics)
+        left = [i for i, t in enumerate(assigned) if t is None]
+        live = sorted({t for t in assigned if t is not None})
+        if not left or not live:
+            break
+        sims: dict[int | None, list[float]] = defaultdict(list)
+        for q in questions:
+            if q.topic_id is not None:
+                sims[q.topic_id].append(q.topic_similarity or 0.0)
+        radius = np.array([attach_radius(np.asarray(sims[t])) for t in live])
+        centroids = np.asarray([topics[t].centroid for t in live], dtype=np.float32)
+        best, sim = nearest_centroid(vectors[left], centroids)
+        join = sim >= radius[best]
+        if not join.any():
+            break
+        for i, b in zip(np.asarray(left)[join], best[join], strict=True):
+            assigned[int(i)] = live[int(b)]
+    return assigned
+
+
+def _as_indices(topic_ids: Sequence[int | None]) -> np.ndarray:
+    """Topic ids as 0..k-1 per question (-1 for none), for comparing partitions."""
+    known = {t: i for i, t in enumerate(sorted({t for t in topic_ids if t is not None}))}
+    return np.array([known[t] if t is not None else -1 for t in topic_ids], dtype=np.int64)
 
 
 def _grow_centroids(topics: Sequence[Topic], vectors: np.ndarray, best: np.ndarray, joined: np.ndarray) -> None:

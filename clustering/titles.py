@@ -1,8 +1,13 @@
-"""Topic titles: a short question-form title from the LLM when one is configured, else the keyword label.
+"""Topic titles: a short question-form title from the LLM when one is configured, else a real question.
 
 A title is asked for only when a topic is new or its top keywords changed, so a daily incremental run does not
 re-title every topic; a writer's rename (`label_locked`) is never overwritten. A reply that is not a short,
-one-line question is rejected and the honest keyword label stays.
+one-line question is rejected.
+
+Offline (or when the reply is rejected) the title is the topic's most representative real question: the most
+central of its examples (already redacted, and picked for being central) that is short, preferring one written
+as a question. A writer reads "How do I change my PIN?" at a glance; "pin · change · reset" needs decoding. The
+keywords stay beside it as secondary text, and a topic with no usable question falls back to them.
 """
 
 from __future__ import annotations
@@ -34,7 +39,33 @@ def write_titles(runtime: Runtime, topics: Sequence[Topic]) -> None:
                 t.label, t.label_source, t.label_basis = title, "llm", basis
                 continue
         if t.label_source != "llm" or t.label_basis != basis or not t.label:
-            t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+            question = representative_question(t.examples)
+            if question:
+                t.label, t.label_source, t.label_basis = question, "question", []
+            else:
+                t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+
+
+_ASKS = re.compile(
+    r"[?¿？؟]\s*$|^\s*(how|why|what|when|where|which|who|can|could|is|are|do|does|did|will|should)\b", re.I
+)
+TITLE_WORDS = 12
+"""Longest example used as it is; a longer central question is cut at a word boundary with an ellipsis."""
+
+
+def representative_question(examples: Sequence[str]) -> str | None:
+    """The first (most central) short example written as a question, else the first short one, else the first cut.
+
+    Examples are ordered by closeness to the topic's centre (`clustering.service.diverse_examples`).
+    """
+    lines = [" ".join(e.split()) for e in examples if e and e.strip()]
+    if not lines:
+        return None
+    short = [e for e in lines if len(e.split()) <= TITLE_WORDS]
+    asked = [e for e in short if _ASKS.search(e)]
+    if asked or short:
+        return (asked or short)[0]
+    return " ".join(lines[0].split()[:TITLE_WORDS]) + " …"
 
 
 def _ask(runtime: Runtime, t: Topic) -> str | None:

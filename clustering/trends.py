@@ -80,9 +80,9 @@ class AccountTrend:
     """The leading indicator for one account: how fast its non-critical questions grew over the trailing 90 days.
 
     Overall growth is the seed's figure; an account's rising subject is usually one theme buried in steady
-    background volume, so the trend is also computed around each topic (the topic plus its neighbours with
-    centroid similarity ≥ `NEIGHBOUR_SIMILARITY`, since one subject often spans two or three topics) and the
-    fastest-growing neighbourhood is the account's `focus`.
+    background volume, so the trend is also computed around each topic (the topic plus its `NEIGHBOURS` nearest
+    topics by centre, since one subject often spans two or three topics; a rank, not a cosine, so it means the same
+    for any embedding model and topic granularity) and the fastest-growing neighbourhood is the account's `focus`.
     """
 
     account_id: int
@@ -99,7 +99,8 @@ class AccountTrend:
     rising: bool
 
 
-NEIGHBOUR_SIMILARITY = 0.6
+NEIGHBOURS = 3
+"""A subject is a topic and its nearest topics by centre: one subject often spans two or three topics."""
 RISING_GROWTH = 2.0
 RISING_MIN_RECENT = 6
 """Questions in the focus over the last four weeks before a rise counts (so 0 → 2 questions is no alarm)."""
@@ -118,7 +119,8 @@ def account_trends(
     if ids:
         c = np.asarray([centroids[t] for t in ids], dtype=np.float32)
         sims = c @ c.T
-        neighbours = {t: [ids[j] for j in np.flatnonzero(sims[i] >= NEIGHBOUR_SIMILARITY)] for i, t in enumerate(ids)}
+        nearest = np.argsort(-sims, axis=1, kind="stable")[:, : NEIGHBOURS + 1]
+        neighbours = {t: [ids[j] for j in nearest[i]] for i, t in enumerate(ids)}
     stamps: dict[int, list[datetime]] = {aid: [] for aid in names}
     by_topic: dict[tuple[int, int], list[datetime]] = {}
     for aid, created, priority, tid in rows:

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from clustering.curation import set_status
 from clustering.service import assign_new
-from clustering.titles import clean_title
+from clustering.titles import clean_title, representative_question
 from docgap.models import Topic
 from docgap.runtime import Runtime
 from tests.conftest import make_runtime
@@ -37,12 +37,43 @@ def test_llm_titles_are_questions_asked_once_and_never_over_a_rename(demo_copy: 
         assert len(server.requests) == len(titled)
 
 
-def test_a_reply_that_is_not_a_short_question_keeps_the_keyword_label(demo_copy: Runtime) -> None:
+def test_a_reply_that_is_not_a_short_question_keeps_a_real_question_as_title(demo_copy: Runtime) -> None:
     with FakeOpenAI(reply="Sure! Here are some ideas for a title for this topic of customer questions.") as server:
         rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
         assign_new(rt)
         assert server.requests
-    assert all(t.label_source == "keywords" and " · " in t.label for t in _topics(rt) if t.keywords)
+    topics = [t for t in _topics(rt) if t.examples and not t.label_locked]
+    assert topics and all(t.label_source == "question" and _from_examples(t) for t in topics)
+
+
+def _from_examples(t: Topic) -> bool:
+    """The title is one of the topic's examples, or the start of one cut at a word with an ellipsis."""
+    return t.label in t.examples or (t.label.endswith(" …") and any(e.startswith(t.label[:-2]) for e in t.examples))
+
+
+def test_offline_titles_are_the_topics_own_questions(demo_copy: Runtime) -> None:
+    """Without an LLM a topic is titled by its most central short real question, not a keyword string."""
+    topics = [t for t in _topics(demo_copy) if t.examples and not t.label_locked]
+    assert topics
+    for t in topics:
+        assert t.label_source == "question", t.label
+        assert _from_examples(t), (t.label, t.examples)
+        assert len(t.label.split()) <= 13
+    asked = [t for t in topics if t.label.rstrip().endswith("?")]
+    assert len(asked) >= len(topics) // 2, "most demo topics have a question-form example, and it is preferred"
+
+
+def test_representative_question() -> None:
+    central_first = [
+        "my card still hasn't arrived and I ordered it three weeks ago, what should I be doing about it now",
+        "card not arrived",
+        "When will my card arrive?",
+    ]
+    assert representative_question(central_first) == "When will my card arrive?"
+    assert representative_question(central_first[:2]) == "card not arrived"
+    cut = representative_question(central_first[:1])
+    assert cut is not None and cut.endswith(" …") and len(cut.split()) == 13
+    assert representative_question([]) is None
 
 
 def test_clean_title() -> None:
