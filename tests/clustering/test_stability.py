@@ -141,3 +141,23 @@ def test_split_by_question_ids_and_bad_requests(demo_copy: Runtime) -> None:
         assert "other topic" in str(exc)
     else:
         raise AssertionError("merging a topic into itself should be refused")
+
+
+def test_one_run_is_a_fixed_point(demo_copy: Runtime) -> None:
+    """`docgap cluster` twice, or `--full` twice, on unchanged data changes no assignment, unassigned included."""
+    first = recluster(demo_copy)
+    after_full = _assignment(demo_copy)
+    left_out = [q for q, t in after_full.items() if t is None]
+    assert first.mode == "full" and left_out, "the demo leaves a few questions in no topic"
+
+    again = assign_new(demo_copy)
+    assert _assignment(demo_copy) == after_full
+    assert (again.assigned, again.new_topics) == (0, 0)
+
+    full_again = recluster(demo_copy)
+    assert _assignment(demo_copy) == after_full
+    assert (full_again.new_topics, full_again.retired_topics) == (0, 0)
+    assert assign_new(demo_copy).assigned == 0 and _assignment(demo_copy) == after_full
+    with Session(demo_copy.engine) as s:
+        reasons = s.exec(select(Question.unassigned_reason).where(col(Question.topic_id).is_(None))).all()
+    assert len(reasons) == len(left_out) and all(reasons), "every question in no topic says why"
