@@ -48,8 +48,6 @@ RANKED = 20
 """Passages fetched per question: enough to read five distinct pages for recall@5."""
 COVERED_ABSTAIN_TARGET = 0.15
 """`choose_thresholds`: the answer threshold lets at most this share of covered questions abstain, on each set."""
-MISSING_COVERED_SHARE = 0.05
-"""… and a topic is "missing" below the confidence under which only this share of covered questions fall."""
 
 
 class CachedEmbedder:
@@ -171,17 +169,21 @@ def scores(calibration: Calibration, samples: Sequence[Sample]) -> list[float]:
     return [calibration.probability(s.signals) for s in samples]
 
 
-def choose_thresholds(calibration: Calibration, sets: Sequence[Sequence[Sample]]) -> tuple[float, float]:
-    """(answer threshold, missing threshold) from the covered questions' confidences, the stricter over sets.
+def choose_thresholds(calibration: Calibration, sets: Sequence[Sequence[Sample]]) -> tuple[float, float, float]:
+    """(answer, topic covered, topic missing) thresholds from the covered questions' confidences on each set.
 
-    The answer threshold is the `COVERED_ABSTAIN_TARGET` quantile of covered questions' confidence on the set
-    where that is lowest, so no fitting set turns away more than that share of answerable questions (the goal
-    allows 20 %; the margin is for sets not seen); "missing" sits at the `MISSING_COVERED_SHARE` quantile.
+    - answer: the `COVERED_ABSTAIN_TARGET` quantile of covered questions' confidence on the set where that is
+      lowest, so no fitting set turns away more than that share of answerable questions (the goal allows 20 %;
+      the margin is for sets not seen);
+    - topic covered: the median covered question's confidence on the set where that is highest: a topic (the
+      mean over its central questions) counts as covered when it is as confident as a typical answerable question
+      on every set. A topic averages eight questions, so its coverage spreads far less than one answer's;
+    - topic missing: the answer threshold: the topic's typical question would get "not covered" in the chat.
     """
     covered = [np.asarray([p for p, s in zip(scores(calibration, x), x, strict=True) if s.covered]) for x in sets]
     answer = min(float(np.quantile(c, COVERED_ABSTAIN_TARGET)) for c in covered)
-    missing = min(float(np.quantile(c, MISSING_COVERED_SHARE)) for c in covered)
-    return round(answer, 3), round(min(missing, answer), 3)
+    topic = max(float(np.median(c)) for c in covered)
+    return round(answer, 3), round(max(topic, answer), 3), round(answer, 3)
 
 
 @dataclass
@@ -210,8 +212,15 @@ class Row:
         return out
 
 
-def row(name: str, samples: Sequence[Sample], calibration: Calibration, threshold: float) -> Row:
-    probs = scores(calibration, samples)
+PREVIOUS_COSINE = 0.475
+"""The method this replaced: covered when the best passage's cosine mapped by (c − 0.25) / 0.5 reached 0.45."""
+
+
+def row(
+    name: str, samples: Sequence[Sample], calibration: Calibration | None, threshold: float = PREVIOUS_COSINE
+) -> Row:
+    """A set's figures under `calibration`, or under the previous method (the best cosine) when None."""
+    probs = scores(calibration, samples) if calibration else [s.signals["cosine"] for s in samples]
     covered = [s.covered for s in samples]
     pos = [s for s in samples if s.covered]
     abstain = [p < threshold for p in probs]
@@ -264,6 +273,20 @@ def print_table(title: str, rows: Sequence[Row], threshold: float) -> None:
     )
 
 
+def topic_auroc(calibration: Calibration | None, samples: Sequence[Sample], least: int = 3) -> float:
+    """AUROC of the mean confidence over questions that share their gold pages (≥ `least` of them): topic coverage.
+
+    A topic's coverage is the mean over its central questions (`retrieval.coverage`); questions with the same gold
+    pages, asked with and without them, are the closest thing to a topic these sets have.
+    """
+    groups: dict[tuple[tuple[str, ...], bool], list[float]] = {}
+    probs = scores(calibration, samples) if calibration else [s.signals["cosine"] for s in samples]
+    for s, p in zip(samples, probs, strict=True):
+        groups.setdefault((tuple(s.gold), s.covered), []).append(p)
+    kept = [(float(np.mean(v)), covered) for (_, covered), v in groups.items() if len(v) >= least]
+    return auroc([m for m, _ in kept], [c for _, c in kept])
+
+
 def load_or_collect(labelled: LabelledSet, settings: Settings, embedder: Embedder, fresh: bool) -> list[Sample]:
     stem = f"docgap-abstention-{profile_file_name(embedder.name)[:-5]}-{labelled.name}".replace(" ", "_")
     cache = Path(tempfile.gettempdir()) / f"{stem}.json"
@@ -291,12 +314,20 @@ def main() -> None:
         current = profile(base)
     except FileNotFoundError:
         current = None  # the very first calibration: no profile to score yet
+    print_table(
+        "previous method: the best passage's cosine, fixed threshold",
+        [row(name, x, None) for name, x in sets.items()],
+        PREVIOUS_COSINE,
+    )
     if current is not None:
         print_table(
             f"current profile ({current.source})",
             [row(name, x, current.calibration, current.answer_min_confidence) for name, x in sets.items()],
             current.answer_min_confidence,
         )
+        print("\ntopic level (mean over questions sharing their gold pages, ≥ 3): AUROC ours vs previous method")
+        for name, x in sets.items():
+            print(f"  {name:<32}{topic_auroc(current.calibration, x):>7.3f}{topic_auroc(None, x):>7.3f}")
     if not args.fit:
         return
     names = list(sets)
@@ -313,18 +344,18 @@ def main() -> None:
         for test in names:
             if test != train:
                 cal = fit([sets[train]], features)
-                threshold, _ = choose_thresholds(cal, [sets[train]])
+                threshold = choose_thresholds(cal, [sets[train]])[0]
                 cross.append(row(f"{test} (fit on {train})", sets[test], cal, threshold))
                 print_table(f"cross-set: fit on {train}, scored on {test}", [cross[-1]], threshold)
     cal = fit(list(sets.values()), features)
-    answer, missing = choose_thresholds(cal, list(sets.values()))
+    answer, covered, missing = choose_thresholds(cal, list(sets.values()))
     rows = [row(name, x, cal, answer) for name, x in sets.items()]
     print_table("fitted on both sets (in-sample)", rows, answer)
     fitted = ModelProfile(
         model=embedder.name,
         calibration=cal,
         answer_min_confidence=answer,
-        coverage_covered=answer,
+        coverage_covered=covered,
         coverage_missing=missing,
         fitted_on=names,
         measured={
@@ -335,7 +366,7 @@ def main() -> None:
     name = embedder.name
     path = PACKAGED_DIR / profile_file_name(name) if args.packaged else user_profile_path(settings.data_dir, name)
     save_profile(fitted, path)
-    print(f"\nprofile written to {path}")
+    print(f"\nprofile written to {path}: answer {answer}, topic covered {covered}, topic missing {missing}")
 
 
 if __name__ == "__main__":
