@@ -173,14 +173,21 @@ def test_post_question_stores_redacted_and_suggests_an_answer(server: LiveServer
     assert again["external_id"] == body["external_id"]
 
 
-def test_post_question_idempotent_by_external_id_and_skips_non_questions(server: LiveServer, runtime: Runtime) -> None:
+def test_post_question_idempotent_by_external_id_stores_every_request_and_skips_only_machines(
+    server: LiveServer, runtime: Runtime
+) -> None:
     headers = bearer(runtime, "admin")
     first = {"text": "How long does a new card take to arrive?", "external_id": "zd-1", "source": "zendesk-trigger"}
     a = httpx.post(f"{server.url}/v1/questions", json=first, headers=headers, timeout=30).json()
     edited = {**first, "text": "How long does a new card take to arrive in Germany?"}
     b = httpx.post(f"{server.url}/v1/questions", json=edited, headers=headers, timeout=30).json()
     assert (a["status"], b["status"]) == ("added", "updated") and a["question_id"] == b["question_id"]
-    thanks = httpx.post(f"{server.url}/v1/questions", json={"text": "thanks!"}, headers=headers, timeout=30).json()
-    assert thanks["status"] == "skipped" and thanks["stored"] is False and thanks["question_id"] is None
+    for text in ("alarm settings", "turn down volume", "thanks!"):  # a pushed ticket is a request, whatever it says
+        r = httpx.post(f"{server.url}/v1/questions", json={"text": text}, headers=headers, timeout=30).json()
+        assert (r["status"], r["stored"], r["skip_reason"]) == ("added", True, None), text
+    auto = {"text": "Automatic reply: I am out of the office until 3 March with no access to email."}
+    r = httpx.post(f"{server.url}/v1/questions", json=auto, headers=headers, timeout=30).json()
+    assert (r["status"], r["stored"], r["question_id"], r["skip_reason"]) == ("skipped", False, None, "auto-reply")
+    assert r["suggested_answer"]["answer"], "a skipped message still gets an answer"
     bad = httpx.post(f"{server.url}/v1/questions", json={"text": "   "}, headers=headers)
     assert bad.status_code == 422

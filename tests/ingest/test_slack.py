@@ -14,11 +14,13 @@ from ingest.slack import read_slack_export
 def test_threads_become_questions_with_staff_answers(demo_sources: Path) -> None:
     export = demo_sources / "slack" / "fernpay-slack-export.zip"
     items = list(read_slack_export(export, [STAFF_DOMAIN]))
-    records = [i for i in items if isinstance(i, QuestionRecord)]
     assert not [i for i in items if isinstance(i, IngestError)]
-    texts = {r.text for r in records}
-    assert "All systems operational." not in texts, "bot posts are not questions"
-    assert not any("has joined the channel" in t for t in texts), "joins are not questions"
+    marked = {r.skip for r in items if isinstance(r, QuestionRecord) and r.text == "All systems operational."}
+    assert marked == {"bot"}, "bot posts are yielded to be counted, marked as not questions"
+    joins = {r.skip for r in items if isinstance(r, QuestionRecord) and "has joined the channel" in r.text}
+    assert joins == {"system"}, "so are joins"
+    records = [i for i in items if isinstance(i, QuestionRecord) and i.skip is None]
+    assert all(r.kind == "chat" for r in records), "the store judges Slack messages as chat"
     assert not any(r.author and r.author.endswith("@" + STAFF_DOMAIN) for r in records), "staff replies are answers"
     with_answer = [r for r in records if r.staff_answer]
     assert with_answer and all("Fernpay" not in r.text for r in with_answer)
