@@ -190,7 +190,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="docgap-bench-gaps-") as tmp:
         data_dir = args.keep or Path(tmp) / "data"
         rt = build_without_pages(data_dir, REMOVED_PAGES)
-        judge = f"LLM judge ({rt.settings.llm_model})" if rt.llm is not None else "retrieval confidence only (no LLM judge)"
+        judge = (
+            f"LLM judge ({rt.settings.llm_model})" if rt.llm is not None else "retrieval confidence only (no LLM judge)"
+        )
         groups = intent_groups(REMOVED_PAGES)
         print_report(groups, intent_holders(rt), time.monotonic() - started, judge)
         if args.sweep:
