@@ -134,6 +134,17 @@ def measure(runtime: Runtime, question: str, qvec: np.ndarray, found: Retrieval)
     )
 
 
+def prefetch_sentences(runtime: Runtime, searches: list[Retrieval]) -> None:
+    """Embed the sentences `measure` will read for these searches in one model call (topic coverage asks eight).
+
+    One call per question paid the model's fixed cost per call eight times over: a first `docgap cluster` on the
+    demo spent most of its coverage time there.
+    """
+    texts = {s for found in searches for p in found.passages[:SIGNAL_PASSAGES] for _, s in sentences(p.text)}
+    if texts:
+        SENTENCES.embed(runtime.embedder, sorted(texts))
+
+
 def _best_sentence(runtime: Runtime, qvec: np.ndarray, top: list[Passage]) -> tuple[float, int | None]:
     """The best sentence cosine among the top passages and the page it is on (the passage's own cosine if none)."""
     found = [(p.document_id, s) for p in top for _, s in sentences(p.text)]

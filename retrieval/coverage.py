@@ -59,7 +59,7 @@ from docgap.llm import LLMClient, LLMError
 from docgap.models import ChatTurn, Question, Topic
 from docgap.runtime import Runtime
 from docgap.vectors import QUESTIONS
-from retrieval.confidence import confidence, measure, profile
+from retrieval.confidence import confidence, measure, prefetch_sentences, profile
 from retrieval.index import Passage, retrieve
 
 REPRESENTATIVES = 8
@@ -253,8 +253,9 @@ def _evidence(runtime: Runtime, members: list[Any], chat: dict[str, int], now: d
     per_question: list[tuple[str, float]] = []
     urls: Counter[str] = Counter()
     found: dict[int, Passage] = {}
-    for row, v in zip(central, vectors, strict=True):
-        searched = retrieve(runtime, v, k=3, query_text=row[4])
+    searches = [retrieve(runtime, v, k=3, query_text=row[4]) for row, v in zip(central, vectors, strict=True)]
+    prefetch_sentences(runtime, searches)
+    for row, v, searched in zip(central, vectors, searches, strict=True):
         passages = searched.passages
         if passages:
             conf = confidence(runtime, measure(runtime, row[4], v, searched))
