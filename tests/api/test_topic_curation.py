@@ -82,12 +82,9 @@ def test_emerging_topics_and_rising_accounts(api: httpx.Client) -> None:
 
     accounts = api.get("/v1/accounts").json()
     assert len(accounts) == 15
-    # The planted account rises. Its "transfer never arrived" questions now spread over several fine topics (with
-    # related intents), so another account's noise can outrank it; it must still be flagged, among few.
-    planted = next(a for a in accounts if a["account"] == "Brightline Logistics")
-    assert planted["rising"], planted
-    assert planted["focus_weekly"][-4:] > planted["focus_weekly"][:4] and len(planted["weekly"]) == 13
-    assert accounts[0]["rising"], "rising accounts come first"
+    top = accounts[0]
+    assert top["account"] == "Brightline Logistics" and top["rising"], top
+    assert top["focus_weekly"][-4:] > top["focus_weekly"][:4] and len(top["weekly"]) == 13
     rising = api.get("/v1/accounts", params={"rising_only": True}).json()
     assert [a["account"] for a in rising] == [a["account"] for a in accounts if a["rising"]]
     assert len(rising) <= 3, "the leading indicator must stay rare"
