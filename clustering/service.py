@@ -196,12 +196,7 @@ def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Questio
         waiting = np.flatnonzero(~joined)
         if not len(waiting):
             break
-        sims: dict[int, list[float]] = defaultdict(list)
-        for tid, sim in session.exec(
-            select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
-        ).all():
-            sims[tid].append(sim or 0.0)
-        radius = np.array([attach_radius(np.asarray(sims.get(t.id or 0, []))) for t in topics])
+        radius = _radii(session, topics)
         centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
         best, sim = nearest_centroid(vectors[waiting], centroids)
         ok = sim >= radius[best]
@@ -215,6 +210,16 @@ def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Questio
         joined[waiting[ok]] = True
         session.flush()
     return joined
+
+
+def _radii(session: Session, topics: Sequence[Topic]) -> np.ndarray:
+    """Each topic's `attach_radius`, from its members' similarities as stored (what the next run will read)."""
+    sims: dict[int, list[float]] = defaultdict(list)
+    for tid, sim in session.exec(
+        select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
+    ).all():
+        sims[tid].append(sim or 0.0)
+    return np.array([attach_radius(np.asarray(sims.get(t.id or 0, []))) for t in topics])
 
 
 def _explain_unassigned(
@@ -234,19 +239,14 @@ def _explain_unassigned(
         for i in out:
             questions[i].unassigned_reason = f"no topic yet: fewer than {min_size} similar questions"
         return
-    sims: dict[int, list[float]] = defaultdict(list)
-    for tid, sim in session.exec(
-        select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
-    ).all():
-        sims[tid].append(sim or 0.0)
+    radius = _radii(session, topics)
     centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
     best, sim = nearest_centroid(vectors[out], centroids)
     for i, b, s in zip(out, best, sim, strict=True):
         t = topics[int(b)]
-        radius = attach_radius(np.asarray(sims.get(t.id or 0, [])))
         questions[i].unassigned_reason = (
             f"fewer than {min_size} similar questions; nearest topic #{t.id} at cosine {float(s):.2f}, "
-            f"which takes questions from {radius:.2f}"
+            f"which takes questions from {radius[int(b)]:.2f}"
         )
 
 
