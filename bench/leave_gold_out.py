@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import re
 import zipfile
 from collections import defaultdict
@@ -27,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo import DEMO_DIR, HELPCENTER_DIR
+from bench.retrieval import labelled_queries
+from demo import HELPCENTER_DIR
 from docgap.runtime import Runtime
 from ingest.docs import DocumentRecord, content_hash, read_docs_folder
 from retrieval.index import index_documents
@@ -120,19 +120,7 @@ def _manual_questions(folder: Path) -> Iterator[tuple[str, str]]:
 
 
 def demo_set(per_intent: int = 20, seed: int = 11) -> LabelledSet:
-    intents = json.loads((DEMO_DIR / "intents.json").read_text())["intents"]
-    page_of = {name: v["page"] for name, v in intents.items() if v["status"] == "documented"}
-    by_intent: dict[str, list[str]] = defaultdict(list)
-    with (DEMO_DIR / "banking77" / "train.csv").open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["category"] in page_of:
-                by_intent[row["category"]].append(row["text"].strip())
-    rng = random.Random(seed)
-    questions = [
-        Asked(text, frozenset({page_of[intent]}))
-        for intent in sorted(by_intent)
-        for text in rng.sample(by_intent[intent], min(per_intent, len(by_intent[intent])))
-    ]
+    questions = [Asked(q.text, frozenset({q.page})) for q in labelled_queries(per_intent, seed)]
     pages = [p for p in read_docs_folder(HELPCENTER_DIR) if isinstance(p, DocumentRecord)]
     return LabelledSet("demo help center", pages, questions)
 
