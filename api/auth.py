@@ -21,8 +21,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
-from docgap.apikeys import find_key, has_scope
-from docgap.models import ApiKey
+from core.models import ApiKey
+from usecases.apikeys import find_key, has_scope
 
 WINDOW_SECONDS = 60.0
 

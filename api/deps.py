@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from docgap.runtime import Runtime
+from core.runtime import Runtime
 
 
 def get_runtime() -> Runtime:

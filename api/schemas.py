@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from docgap.models import TOPIC_STATUSES
+from core.models import TOPIC_STATUSES
 
 
 class AnswerRequest(BaseModel):

@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.leave_gold_out import Asked, LabelledSet, LeaveGoldOut, demo_set, manual_set
-from docgap.embedding import Embedder
-from docgap.profiles import PACKAGED_DIR, Calibration, ModelProfile, profile_file_name, save_profile, user_profile_path
-from docgap.runtime import Runtime
-from docgap.settings import Settings
+from core.embedding import Embedder
+from core.profiles import PACKAGED_DIR, Calibration, ModelProfile, profile_file_name, save_profile, user_profile_path
+from core.runtime import Runtime
+from core.settings import Settings
 from retrieval.confidence import measure, profile
 from retrieval.index import retrieve
 

@@ -3,7 +3,7 @@
     python -m bench.answers                          # builds the demo in a temp dir, 16 clients, 480 requests
     python -m bench.answers --concurrency 16 --requests 960 --data-dir /tmp/demo   # reuse an analysed demo
 
-The real app (`api.app.create_app`) serves the analysed demo under uvicorn on a loopback port; N client threads
+The real app (`server.app.create_app`) serves the analysed demo under uvicorn on a loopback port; N client threads
 POST `/v1/answers` (offline mode) with BANKING77 questions and an `answers:read` API key, as a consumer would.
 Beside it, in the same process and interleaved round by round at the same concurrency, the raw figure: one
 `embedder.embed([q])` and one Chroma top-10 query on `doc_chunks` per request: the floor any answer has to pay.
@@ -34,14 +34,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from api.server import BackgroundServer
 from bench.gaps import build_without_pages
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import DOC_CHUNKS
 from demo import DEMO_DIR
-from docgap.apikeys import create_key
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import DOC_CHUNKS
 from retrieval.answer import warm_sentence_cache
+from server.background import BackgroundServer
+from usecases.apikeys import create_key
 
 
 def questions(n: int, seed: int = 3) -> list[str]:

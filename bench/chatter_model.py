@@ -32,8 +32,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from core.embedding import USEM3Embedder
 from demo import DEMO_DIR
-from docgap.embedding import USEM3Embedder
 from ingest.detection import MODEL_PATH, rule_verdict
 
 DATA = Path(__file__).parent / "data"

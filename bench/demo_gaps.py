@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sqlmodel import Session, select
 
+from core.models import Question, Topic
+from core.runtime import Runtime
+from core.settings import Settings
 from demo import DEMO_DIR
-from docgap.models import Question, Topic
-from docgap.runtime import Runtime
-from docgap.settings import Settings
 
 
 def main() -> None:

@@ -31,15 +31,15 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from core.models import Question, Topic
+from core.runtime import Runtime
+from core.settings import Settings
 from demo import DEMO_DIR, HELPCENTER_DIR
 from demo.build import STAFF_DOMAIN, build, default_end
-from docgap.models import Question, Topic
-from docgap.pipeline import analyse, import_accounts, import_docs, import_questions
-from docgap.runtime import Runtime
-from docgap.settings import Settings
 from ingest.slack import read_slack_export
 from ingest.zendesk import read_zendesk
 from retrieval.coverage import CoverageThresholds, assess_topics
+from usecases.pipeline import analyse, import_accounts, import_docs, import_questions
 
 REMOVED_PAGES = (
     "cards/card-delivery.md",

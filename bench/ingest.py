@@ -26,13 +26,13 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from core.models import Question
+from core.runtime import Runtime
+from core.settings import Settings
 from demo import DEMO_DIR
-from docgap.models import Question
-from docgap.pipeline import import_questions
-from docgap.runtime import Runtime
-from docgap.settings import Settings
 from ingest.detection import detect_languages
 from ingest.slack import read_slack_export
+from usecases.pipeline import import_questions
 
 CHATTER = ["Thanks!", "+1", "Great, thanks team", "Merci !", "Sounds good 👍", "Have a good weekend!"]
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.retrieval import labelled_queries
+from core.runtime import Runtime
 from demo import HELPCENTER_DIR
-from docgap.runtime import Runtime
 from ingest.docs import DocumentRecord, content_hash, read_docs_folder
 from retrieval.index import index_documents
 

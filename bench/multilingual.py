@@ -45,12 +45,12 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from bench.retrieval import Query, chunk_pages, labelled_queries, metrics
 from clustering.crosslingual import place
 from clustering.discover import Discoverer
+from core.embedding import Embedder, SentenceTransformerEmbedder, USEM3Embedder
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import DOC_CHUNKS
 from demo import DEMO_DIR, HELPCENTER_DIR
-from docgap.embedding import Embedder, SentenceTransformerEmbedder, USEM3Embedder
-from docgap.pipeline import import_docs
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import DOC_CHUNKS
+from usecases.pipeline import import_docs
 
 PAIRS_CSV = Path(__file__).parent / "data" / "translated_pairs.csv"
 CUTS = (0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)

@@ -77,7 +77,7 @@ class CachedEmbedder:
     """The packaged MiniLM behind a text→vector cache on disk, so every size reuses one embedding pass."""
 
     def __init__(self, cache: Path) -> None:
-        from docgap.embedding import SentenceTransformerEmbedder
+        from core.embedding import SentenceTransformerEmbedder
 
         self._model = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
         self.name = self._model.name
@@ -113,11 +113,11 @@ def ours(texts: list[str], embedder: CachedEmbedder, tmp: Path) -> tuple[np.ndar
     """(labels per row, the rows' vectors, clustering seconds, share dropped) through import → cluster → export."""
     from clustering.service import update_topics
     from clustering.topics import export_assignments
-    from docgap.pipeline import import_questions
-    from docgap.runtime import Runtime
-    from docgap.settings import Settings
-    from docgap.vectors import QUESTIONS
+    from core.runtime import Runtime
+    from core.settings import Settings
+    from core.vectors import QUESTIONS
     from ingest.tabular import ColumnMap, read_csv
+    from usecases.pipeline import import_questions
 
     source = tmp / "questions.csv"
     with source.open("w", newline="", encoding="utf-8") as fh:
@@ -134,7 +134,7 @@ def ours(texts: list[str], embedder: CachedEmbedder, tmp: Path) -> tuple[np.ndar
     labels = np.array([int(topic_of[str(i)]) if topic_of.get(str(i)) else -1 for i in range(len(texts))])
     from sqlmodel import Session, select
 
-    from docgap.models import Question
+    from core.models import Question
 
     with Session(runtime.engine) as session:
         ids = dict(session.exec(select(Question.external_id, Question.id)).all())

@@ -37,9 +37,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from core.db import make_engine
+from core.models import Question, SkippedMessage
 from demo import DEMO_DIR
-from docgap.db import make_engine
-from docgap.models import Question, SkippedMessage
 from ingest.detection import chatter_kinds, rule_verdict
 from ingest.slack import read_slack_export
 from ingest.store import store_records

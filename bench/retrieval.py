@@ -36,12 +36,11 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, col, select
 
+from core.models import Chunk, Document
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import DOC_CHUNKS
 from demo import DEMO_DIR, HELPCENTER_DIR
-from docgap.models import Chunk, Document
-from docgap.pipeline import import_docs
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import DOC_CHUNKS
 from retrieval.confidence import answer_threshold, confidence, measure
 from retrieval.index import (
     FUSION_DEPTH,
@@ -54,6 +53,7 @@ from retrieval.index import (
     search,
 )
 from retrieval.lexical import lexical_search
+from usecases.pipeline import import_docs
 
 CUTOFFS = (1, 5, 10)
 CANDIDATES = 50

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clustering.discover import Discoverer
-from docgap.embedding import Embedder
+from core.embedding import Embedder
 
 REPRESENTATIVES = 20
 """Most central English questions per topic that a foreign question is compared with."""

@@ -15,9 +15,9 @@ from sklearn.cluster import AgglomerativeClustering
 from sqlmodel import Session, col, or_, select
 
 from clustering.service import refresh_topics
-from docgap.models import TOPIC_STATUSES, Question, Topic, TopicEvent
-from docgap.runtime import Runtime
-from docgap.vectors import QUESTIONS
+from core.models import TOPIC_STATUSES, Question, Topic, TopicEvent
+from core.runtime import Runtime
+from core.vectors import QUESTIONS
 
 
 class CurationError(ValueError):

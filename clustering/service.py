@@ -28,10 +28,10 @@ from clustering.discover import Discoverer, attach_radius, centroids_of, nearest
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.titles import write_titles
-from docgap.models import Question, Topic, TopicEvent
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import QUESTIONS
+from core.models import Question, Topic, TopicEvent
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import QUESTIONS
 
 EXAMPLES = 5
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import prompts
 from clustering.labels import keyword_label
-from docgap.llm import LLMError
-from docgap.models import Topic
-from docgap.runtime import Runtime
+from core.llm import LLMError
+from core.models import Topic
+from core.runtime import Runtime
 
 log = logging.getLogger("docgap.titles")
 MAX_TITLE_WORDS = 16

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlmodel import Session, col, func, select
 
 from clustering.trends import weekly_series
-from docgap.models import Account, Question, Topic
-from docgap.runtime import Runtime
+from core.models import Account, Question, Topic
+from core.runtime import Runtime
 
 
 @dataclass

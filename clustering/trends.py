@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, func, select
 
-from docgap.models import Account, Question, Topic
-from docgap.runtime import Runtime
+from core.models import Account, Question, Topic
+from core.runtime import Runtime
 
 
 def week_start(day: date | datetime) -> date:

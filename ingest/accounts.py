@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from docgap.models import Account, Question
+from core.models import Account, Question
 from ingest.records import AccountHint, IngestError, IngestResult
 
 ACCOUNT_COLUMNS = (

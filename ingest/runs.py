@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from docgap.models import ImportRun, Question, SkippedMessage, SyncCursor
-from docgap.runtime import Runtime
+from core.models import ImportRun, Question, SkippedMessage, SyncCursor
+from core.runtime import Runtime
 from ingest.records import IngestError, IngestResult, QuestionRecord
 
 ERROR_SAMPLES = 20

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from docgap.models import Question, WebhookEvent
-from docgap.runtime import Runtime
+from core.models import Question, WebhookEvent
+from core.runtime import Runtime
 from ingest.normalize import clean_text
 from ingest.records import AccountHint, QuestionRecord
 from ingest.slack import SOURCE, message_kind

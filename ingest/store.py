@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from docgap.models import Question, SkippedMessage
+from core.models import Question, SkippedMessage
 from ingest.accounts import AccountResolver
 from ingest.detection import automated_kind, chatter_kinds, detect_languages
 from ingest.normalize import author_hash, clean_text

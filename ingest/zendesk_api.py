@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from docgap.models import SyncCursor
-from docgap.runtime import Runtime
+from core.models import SyncCursor
+from core.runtime import Runtime
 from ingest.embed import embed_pending_questions, pending_count
 from ingest.records import IngestError, IngestResult, QuestionRecord
 from ingest.store import store_batch

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from docgap.llm import Message
+from core.llm import Message
 
 PROMPTS_DIR = Path(__file__).parent
 

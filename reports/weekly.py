@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 
 import prompts
 from clustering.trends import emerging_topics, load_account_trends, week_start
-from docgap.llm import LLMError
-from docgap.models import Account, Question, Report, Topic
-from docgap.runtime import Runtime
+from core.llm import LLMError
+from core.models import Account, Question, Report, Topic
+from core.runtime import Runtime
 
 TOP = 10
 TRAILING_DAYS = 90

@@ -23,9 +23,9 @@ import numpy as np
 from sqlmodel import Session, select
 
 import prompts
-from docgap.llm import LLMError
-from docgap.models import Account, ChatTurn, Chunk
-from docgap.runtime import Runtime
+from core.llm import LLMError
+from core.models import Account, ChatTurn, Chunk
+from core.runtime import Runtime
 from ingest.redact import redact
 from retrieval.centroids import TOPICS
 from retrieval.confidence import answer_threshold, measure

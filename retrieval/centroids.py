@@ -16,8 +16,8 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from docgap.models import Topic
-from docgap.runtime import Runtime
+from core.models import Topic
+from core.runtime import Runtime
 
 
 class CentroidCache:

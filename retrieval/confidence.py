@@ -17,7 +17,7 @@ moves when the answer is there is not one number but several, each weak alone an
 
 `retrieval.index.retrieve` already has both sides' candidates, so the signals cost set look-ups, arithmetic and
 the top passages' sentence vectors (cached, `retrieval.embed_cache.SENTENCES`; the offline answer reads the same
-ones). The model's profile (`docgap.profiles`) holds the logistic calibration that turns them into a probability
+ones). The model's profile (`core.profiles`) holds the logistic calibration that turns them into a probability
 and the thresholds on it; `python -m bench.abstention` measures it on leave-gold-out sets and `--fit` refits it.
 """
 
@@ -29,8 +29,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from docgap.profiles import ModelProfile, load_profile
-from docgap.runtime import Runtime
+from core.profiles import ModelProfile, load_profile
+from core.runtime import Runtime
 from ingest.redact import PLACEHOLDERS, redact
 from retrieval.embed_cache import SENTENCES
 from retrieval.index import Passage, Retrieval
@@ -74,7 +74,7 @@ NO_SIGNALS = Signals(cosine=0.0, sentence=0.0, terms=0.0, bm25=0.0, agreement=0.
 
 
 def profile(runtime: Runtime) -> ModelProfile:
-    """The embedding model's profile (calibration and thresholds), see `docgap.profiles`."""
+    """The embedding model's profile (calibration and thresholds), see `core.profiles`."""
     return load_profile(runtime.embedder.name, runtime.settings.data_dir)
 
 

@@ -4,7 +4,7 @@ Coverage is the mean, over a topic's most central questions, of their answer con
 probability that the docs answer the question (`retrieval.confidence`, the same score the answer API shows), so
 the gap board and the chat agree on what the docs cover and neither hangs on one model's cosine scale. Each central
 question is searched with its text (dense + BM25) as a chat question would be. The thresholds come from the
-embedding model's profile (`docgap.profiles`) unless `DOCGAP_COVERAGE_COVERED` / `DOCGAP_COVERAGE_MISSING` are set;
+embedding model's profile (`core.profiles`) unless `DOCGAP_COVERAGE_COVERED` / `DOCGAP_COVERAGE_MISSING` are set;
 `python -m bench.gaps --sweep` shows precision and recall of the flags per threshold.
 
 Why the central questions' mean and not something finer (measured with `bench/gaps.py`, five pages removed, and on
@@ -55,10 +55,10 @@ from sqlmodel import Session, col, select
 
 import prompts
 from clustering.trends import growth, weekly_series
-from docgap.llm import LLMClient, LLMError
-from docgap.models import ChatTurn, Question, Topic
-from docgap.runtime import Runtime
-from docgap.vectors import QUESTIONS
+from core.llm import LLMClient, LLMError
+from core.models import ChatTurn, Question, Topic
+from core.runtime import Runtime
+from core.vectors import QUESTIONS
 from retrieval.confidence import confidence, measure, prefetch_sentences, profile
 from retrieval.index import Passage, retrieve
 

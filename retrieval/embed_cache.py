@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docgap.embedding import Embedder
+from core.embedding import Embedder
 
 
 class EmbeddingCache:

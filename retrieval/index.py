@@ -16,9 +16,9 @@ from typing import Literal
 import numpy as np
 from sqlmodel import Session, col, select
 
-from docgap.models import Chunk, Document
-from docgap.runtime import Runtime
-from docgap.vectors import DOC_CHUNKS, Hit
+from core.models import Chunk, Document
+from core.runtime import Runtime
+from core.vectors import DOC_CHUNKS, Hit
 from ingest.docs import DocumentRecord
 from ingest.records import IngestError, IngestResult
 from retrieval.chunking import chunk_document

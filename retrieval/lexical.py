@@ -29,8 +29,8 @@ import Stemmer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from docgap.models import Chunk, Document
-from docgap.runtime import Runtime
+from core.models import Chunk, Document
+from core.runtime import Runtime
 
 if TYPE_CHECKING:
     import bm25s

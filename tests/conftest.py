@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from api.server import BackgroundServer, free_port  # noqa: F401  (free_port is re-exported for tests)
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.runtime import Runtime
-from docgap.settings import Settings
+from core.embedding import SentenceTransformerEmbedder
+from core.runtime import Runtime
+from core.settings import Settings
+from server.background import BackgroundServer, free_port  # noqa: F401  (free_port is re-exported for tests)
 from tests.openai_server import FakeOpenAI
 
 DEMO_END = date(2026, 11, 23)
@@ -68,10 +68,10 @@ def demo_runtime(
     """The whole pipeline on the demo, once per session (about 20 s)."""
     from demo import HELPCENTER_DIR
     from demo.build import STAFF_DOMAIN
-    from docgap.pipeline import analyse, import_accounts, import_docs, import_questions
     from ingest.slack import read_slack_export
     from ingest.zendesk import read_zendesk
     from reports.weekly import build_weekly_report, save_report
+    from usecases.pipeline import analyse, import_accounts, import_docs, import_questions
 
     rt = make_runtime(tmp_path_factory.mktemp("demo-data"), embedder, staff_domains=STAFF_DOMAIN)
     staff = rt.settings.staff_domain_list
@@ -107,7 +107,7 @@ def live_server(demo_runtime: Runtime) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def api_headers(demo_runtime: Runtime) -> dict[str, str]:
     """Headers with an admin API key for the demo's `/v1` API (limit high enough for the whole session)."""
-    from docgap.apikeys import create_key
+    from usecases.apikeys import create_key
 
     key = create_key(demo_runtime, ["admin"], name="tests", rate_limit=1_000_000)
     return {"Authorization": f"Bearer {key.secret}"}

@@ -47,7 +47,7 @@ COMMANDS = [
 def docgap(args: list[str], data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCGAP_DATA_DIR": str(data_dir), "COLUMNS": "160"}
     env.pop("DOCGAP_LLM_BASE_URL", None)
-    proc = subprocess.run([sys.executable, "-m", "docgap", *args], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"docgap {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc

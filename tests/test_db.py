@@ -3,8 +3,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from docgap.db import make_engine
-from docgap.models import Topic
+from core.db import make_engine
+from core.models import Topic
 
 
 def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docgap.embedding import USEM3_NAME, SentenceTransformerEmbedder, USEM3Embedder, make_embedder
-from docgap.pipeline import import_docs
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import IndexMismatchError
+from core.embedding import USEM3_NAME, SentenceTransformerEmbedder, USEM3Embedder, make_embedder
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import IndexMismatchError
 from retrieval.index import search
 from tests.conftest import make_runtime
+from usecases.pipeline import import_docs
 
 PAIRS_CSV = Path(__file__).parent.parent / "bench" / "data" / "translated_pairs.csv"
 
@@ -40,7 +40,7 @@ def test_usem3_loads_and_embeds_with_the_network_closed() -> None:
             raise OSError("network disabled in this test")
         socket.socket.connect = refuse
         socket.create_connection = refuse
-        from docgap.embedding import make_embedder
+        from core.embedding import make_embedder
         v = make_embedder("usem3").embed(["Où est ma carte ?"])
         print(v.shape[1])
         """
@@ -106,8 +106,8 @@ def _docs(folder: Path) -> Path:
 def test_an_index_built_with_one_model_refuses_the_other_until_reindexed(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
-    from docgap.maintenance import reindex_all
-    from docgap.pipeline import _quiet
+    from usecases.maintenance import reindex_all
+    from usecases.pipeline import _quiet
 
     data, docs = tmp_path / "data", _docs(tmp_path / "docs")
     multilingual = Runtime(Settings(data_dir=data, embedding_model="usem3", _env_file=None))  # type: ignore[call-arg]

@@ -4,11 +4,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from docgap.jobs import Job, Scheduler, TopicUpdates, default_jobs, ensure_weekly_report
-from docgap.models import Question, Report
-from docgap.pipeline import import_questions
+from core.models import Question, Report
 from ingest.tabular import ColumnMap, read_csv
 from tests.conftest import NOW, make_runtime
+from usecases.jobs import Job, Scheduler, TopicUpdates, default_jobs, ensure_weekly_report
+from usecases.pipeline import import_questions
 
 
 def test_scheduler_runs_due_jobs_and_survives_failures() -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docgap.vectors import IndexMismatchError, VectorStore
+from core.vectors import IndexMismatchError, VectorStore
 
 
 def test_model_mismatch_is_an_error_that_says_reindex(tmp_path: Path) -> None:

@@ -8,30 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, select
 
 from api.deps import RuntimeDep
 from clustering.curation import CurationError, set_status
-from docgap.models import Report
-from docgap.pipeline import merge, split
 from retrieval.answer import answer_question
+from usecases.accounts import account_names, account_page, accounts_page
+from usecases.docs import doc_page, section_heading
+from usecases.pipeline import merge, split
+from usecases.reports import report_list, weekly_report
+from usecases.topics import board_page, topic_page, unassigned_page
 from web import TEMPLATES_DIR
-from web.pages import (
-    account_names,
-    account_page,
-    accounts_page,
-    answer_html,
-    board_page,
-    doc_page,
-    link_topics,
-    markdown_html,
-    markdown_plain,
-    report_list,
-    section_heading,
-    sparkline,
-    topic_page,
-    unassigned_page,
-)
+from web.pages import answer_html, link_topics, markdown_html, markdown_plain, sparkline
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -192,9 +179,8 @@ def latest_report(request: Request, runtime: RuntimeDep):
 
 
 @router.get("/reports/weekly/{week}", response_class=HTMLResponse)
-def weekly_report(request: Request, week: date, runtime: RuntimeDep):
-    with Session(runtime.engine) as session:
-        report = session.exec(select(Report).where(Report.kind == "weekly", Report.period_start == week)).first()
+def weekly(request: Request, week: date, runtime: RuntimeDep):
+    report = weekly_report(runtime, week)
     if report is None:
         raise HTTPException(404, "no report for that week; run `docgap report weekly --week DATE`")
     return _render(request, "report.html", runtime, report=report)

@@ -12,18 +12,14 @@ import hashlib
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from api.auth import AUTH_RESPONSES, require_scope
 from api.deps import RuntimeDep
 from api.routers.answers import answer_response
 from api.schemas import QuestionIn, QuestionOut
-from docgap.models import Question
-from docgap.pipeline import import_questions
-from docgap.runtime import Runtime
 from ingest.records import AccountHint, IngestResult, QuestionRecord
 from retrieval.answer import answer_question
+from usecases.questions import import_one, stored_question
 
 router = APIRouter(prefix="/v1", tags=["questions"], responses=AUTH_RESPONSES)
 
@@ -35,25 +31,11 @@ def generated_external_id(body: QuestionIn) -> str:
     return f"sha256:{digest[:32]}"
 
 
-def _stored(runtime: Runtime, source: str, external_id: str) -> Question | None:
-    with Session(runtime.engine) as session:
-        query = select(Question).where(Question.source == source, Question.external_id == external_id)
-        return session.exec(query).first()
-
-
 def _status(result: IngestResult) -> str:
     for name in ("added", "updated", "unchanged"):
         if getattr(result, name):
             return name
     return "skipped"
-
-
-def _ingest(runtime: Runtime, record: QuestionRecord) -> IngestResult:
-    """Store the record; a concurrent post of the same id loses the insert race once, then finds it stored."""
-    try:
-        return import_questions(runtime, iter([record]), location="api")
-    except IntegrityError:
-        return import_questions(runtime, iter([record]), location="api")
 
 
 @router.post(
@@ -71,7 +53,7 @@ def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
     bounce or empty once cleaned: not stored, but still answered.
     """
     external_id = body.external_id or generated_external_id(body)
-    existing = _stored(runtime, body.source, external_id)
+    existing = stored_question(runtime, body.source, external_id)
     created_at: datetime = body.created_at or (existing.created_at if existing else runtime.clock())
     record = QuestionRecord(
         source=body.source,
@@ -80,10 +62,10 @@ def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
         created_at=created_at,
         hint=AccountHint(account_name=body.account),
     )
-    result = _ingest(runtime, record)
+    result = import_one(runtime, record)
     if result.errors:
         raise HTTPException(422, "; ".join(e.message for e in result.errors))
-    stored = _stored(runtime, body.source, external_id)
+    stored = stored_question(runtime, body.source, external_id)
     # Retrieval works best on the cleaned text; the question itself is the gap signal, so no chat turn is recorded.
     asked = stored.text if stored is not None else body.text
     answer = answer_question(runtime, asked, account=body.account, top_k=body.top_k, record=False)

@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from sqlmodel import Session, func, select
 
 from api.auth import AUTH_RESPONSES, ErrorOut, require_scope
 from api.deps import RuntimeDep
@@ -24,9 +23,10 @@ from api.schemas import (
 from clustering.curation import CurationError, lineage, set_status
 from clustering.topics import COVERAGE_VIEWS, TopicFilter, count_matching, list_topics, topic_detail
 from clustering.trends import load_emerging_topics
-from docgap.models import TOPIC_STATUSES, Account
-from docgap.pipeline import merge, split
-from docgap.runtime import Runtime
+from core.models import TOPIC_STATUSES
+from core.runtime import Runtime
+from usecases.accounts import account_id_named
+from usecases.pipeline import merge, split
 
 router = APIRouter(prefix="/v1/topics", tags=["topics"], responses=AUTH_RESPONSES)
 _read = [Depends(require_scope("answers:read"))]
@@ -144,8 +144,7 @@ def _topic_out(runtime: Runtime, topic_id: int) -> TopicOut:
 
 
 def _account_id(runtime: Runtime, name: str) -> int:
-    with Session(runtime.engine) as session:
-        found = session.exec(select(Account.id).where(func.lower(Account.name) == name.lower())).first()
+    found = account_id_named(runtime, name)
     if found is None:
         raise HTTPException(404, f"no account named {name!r}")
     return found

@@ -14,7 +14,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
-from docgap.runtime import Runtime
+from core.runtime import Runtime
 from ingest.embed import embed_pending_questions, pending_count
 from ingest.slack_events import handle_payload, verify_signature
 

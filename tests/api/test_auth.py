@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from core.models import Question
+from core.runtime import Runtime
 from demo import HELPCENTER_DIR
-from docgap.apikeys import create_key, hash_key, revoke_key
-from docgap.models import Question
-from docgap.pipeline import import_docs
-from docgap.runtime import Runtime
 from tests.conftest import NOW, LiveServer, make_runtime
+from usecases.apikeys import create_key, hash_key, revoke_key
+from usecases.pipeline import import_docs
 
 
 class Clock:
@@ -59,7 +59,7 @@ def bearer(runtime: Runtime, *scopes: str, rate_limit: int | None = None) -> dic
 
 def docgap_cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCGAP_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-m", "docgap", *args], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return proc
 

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from docgap.apikeys import create_key
-from docgap.models import ChatTurn
-from docgap.runtime import Runtime
+from core.models import ChatTurn
+from core.runtime import Runtime
+from usecases.apikeys import create_key
 
 
 @pytest.fixture()

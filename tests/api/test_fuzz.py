@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from demo import HELPCENTER_DIR
-from docgap.apikeys import create_key
-from docgap.pipeline import import_docs
 from tests.conftest import LiveServer, make_runtime
+from usecases.apikeys import create_key
+from usecases.pipeline import import_docs
 
 
 @pytest.fixture(scope="module")

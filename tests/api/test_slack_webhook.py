@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.models import Account, Question, WebhookEvent
-from docgap.runtime import Runtime
+from core.embedding import SentenceTransformerEmbedder
+from core.models import Account, Question, WebhookEvent
+from core.runtime import Runtime
 from ingest.slack import read_slack_export
 from ingest.store import store_records
 from tests.conftest import NOW, LiveServer, make_runtime

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from docgap.apikeys import create_key
-from docgap.models import Account, Question
-from docgap.runtime import Runtime
+from core.models import Account, Question
+from core.runtime import Runtime
 from tests.conftest import LiveServer
+from usecases.apikeys import create_key
 
 
 @pytest.fixture()

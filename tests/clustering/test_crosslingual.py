@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from clustering.crosslingual import is_foreign, place
 from clustering.service import assign_new, recluster
-from docgap.embedding import USEM3Embedder
-from docgap.models import Question, Topic
-from docgap.runtime import Runtime
+from core.embedding import USEM3Embedder
+from core.models import Question, Topic
+from core.runtime import Runtime
 from tests.conftest import make_runtime
 
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from clustering.curation import CurationError, lineage, merge_topics, split_topic
 from clustering.service import assign_new, recluster
-from docgap.models import Question, Topic
-from docgap.runtime import Runtime
+from core.models import Question, Topic
+from core.runtime import Runtime
 
 
 def _assignment(rt: Runtime) -> dict[int, int | None]:

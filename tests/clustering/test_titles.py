@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 from clustering.curation import set_status
 from clustering.service import assign_new
 from clustering.titles import clean_title, representative_question
-from docgap.models import Topic
-from docgap.runtime import Runtime
+from core.models import Topic
+from core.runtime import Runtime
 from tests.conftest import make_runtime
 from tests.openai_server import FakeOpenAI
 

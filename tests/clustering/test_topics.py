@@ -9,8 +9,8 @@ from clustering.curation import set_status
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.service import recluster
+from core.models import Question, Topic
 from demo import DEMO_DIR
-from docgap.models import Question, Topic
 
 
 def _topics(rt) -> dict[int, Topic]:  # type: ignore[no-untyped-def]

@@ -3,12 +3,12 @@ import re
 from pathlib import Path
 
 from demo.build import CHATTER
-from docgap.pipeline import import_questions
 from ingest import detection
 from ingest.detection import automated_kind, chatter_kind, chatter_kinds, detect_languages, rule_verdict
 from ingest.store import MAX_TEXT_CHARS
 from ingest.tabular import ColumnMap, read_csv
 from tests.conftest import NOW
+from usecases.pipeline import import_questions
 
 BENCH = Path(__file__).parents[2] / "bench" / "data"
 
@@ -125,7 +125,7 @@ def test_redaction_language_and_oversized_messages_on_import(tmp_path: Path, fre
         w.writerow(["4", "Thanks so much!"])
     from sqlmodel import Session, select
 
-    from docgap.models import Question
+    from core.models import Question
 
     result = import_questions(fresh_runtime, read_csv(src, ColumnMap("text", "id"), NOW))
     assert (result.added, result.skipped) == (3, 0), "a CSV row is a request: even a thank-you is stored"

@@ -15,8 +15,7 @@ import pytest
 import yaml
 from sqlmodel import Session, col, select
 
-from docgap.models import Chunk, Document
-from docgap.pipeline import import_docs
+from core.models import Chunk, Document
 from ingest.docs import DocumentRecord, read_docs_folder
 from ingest.openapi import read_openapi
 from ingest.records import IngestError
@@ -24,6 +23,7 @@ from ingest.site import CrawlOptions
 from retrieval.chunking import chunk_document
 from retrieval.index import search
 from tests.test_cli import docgap
+from usecases.pipeline import import_docs
 
 CARDS_HTML = """<!doctype html><html><head><title>Cards</title><style>body {color: red}</style>
 <script>trackVisitor("cards")</script></head><body>

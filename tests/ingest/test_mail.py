@@ -4,10 +4,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from docgap.models import Account, Question
-from docgap.pipeline import import_questions
+from core.models import Account, Question
 from ingest.mail import read_email
 from ingest.records import IngestError, QuestionRecord
+from usecases.pipeline import import_questions
 
 
 def _mail(

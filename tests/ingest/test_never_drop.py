@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from docgap.db import make_engine
-from docgap.models import ImportRun, Question, SkippedMessage
-from docgap.pipeline import import_questions
-from docgap.runtime import Runtime
+from core.db import make_engine
+from core.models import ImportRun, Question, SkippedMessage
+from core.runtime import Runtime
 from ingest.detection import CHATTER_KINDS
 from ingest.mail import read_email
 from ingest.runs import source_statuses
@@ -31,6 +30,7 @@ from ingest.slack_events import handle_payload
 from ingest.tabular import ColumnMap, read_csv, read_jsonl
 from ingest.zendesk import read_zendesk
 from tests.conftest import NOW
+from usecases.pipeline import import_questions
 
 TERSE = ["alarm settings", "turn down volume", "show me my alarms", "wake up time", "card not working",
          "need the march invoice"]  # fmt: skip
@@ -277,7 +277,7 @@ def test_docgap_sources_shows_skips_per_source_and_reason_and_lists_them(tmp_pat
     env = {**os.environ, "DOCGAP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
 
     def docgap(*args: str) -> str:
-        proc = subprocess.run([sys.executable, "-m", "docgap", *args], capture_output=True, text=True, env=env)
+        proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 

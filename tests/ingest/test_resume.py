@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from docgap.models import Question
+from core.models import Question
 from ingest.runs import source_statuses
 from ingest.store import store_records
 from ingest.zendesk import read_zendesk
@@ -42,7 +42,7 @@ def test_kill_9_mid_import_then_resume(tmp_path: Path, demo_sources: Path, embed
     file = _big_ndjson(demo_sources, tmp_path / "tickets.ndjson")
     data = tmp_path / "data"
     env = {**os.environ, "DOCGAP_DATA_DIR": str(data)}
-    cmd = [sys.executable, "-m", "docgap", "ingest", "zendesk", str(file)]
+    cmd = [sys.executable, "-m", "cli", "ingest", "zendesk", str(file)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _count(data / "docgap.sqlite3") < 600 and proc.poll() is None and time.monotonic() < deadline:

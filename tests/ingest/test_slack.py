@@ -4,11 +4,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from core.models import Account, Question
 from demo.build import STAFF_DOMAIN
-from docgap.models import Account, Question
-from docgap.pipeline import import_accounts, import_questions
 from ingest.records import IngestError, QuestionRecord
 from ingest.slack import read_slack_export
+from usecases.pipeline import import_accounts, import_questions
 
 
 def test_threads_become_questions_with_staff_answers(demo_sources: Path) -> None:

@@ -2,9 +2,9 @@ import csv
 from pathlib import Path
 
 from clustering.topics import export_assignments
-from docgap.pipeline import analyse, import_questions
 from ingest.tabular import ColumnMap, read_csv
 from tests.conftest import NOW
+from usecases.pipeline import analyse, import_questions
 
 
 def test_csv_with_column_mapping_and_export_contract(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]

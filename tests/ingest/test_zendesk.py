@@ -3,10 +3,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from docgap.models import Account, Question
-from docgap.pipeline import import_accounts, import_questions
+from core.models import Account, Question
 from ingest.records import IngestError, QuestionRecord
 from ingest.zendesk import read_zendesk
+from usecases.pipeline import import_accounts, import_questions
 
 
 def test_demo_export_parses_with_staff_answers_and_follow_ups(demo_sources: Path) -> None:

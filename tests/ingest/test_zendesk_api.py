@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.models import Account, Question, SyncCursor
-from docgap.runtime import Runtime
+from core.embedding import SentenceTransformerEmbedder
+from core.models import Account, Question, SyncCursor
+from core.runtime import Runtime
 from ingest.zendesk_api import MAX_ATTEMPTS, ZendeskClient, ZendeskError, sync_zendesk
 from tests.conftest import make_runtime
 
@@ -257,7 +257,7 @@ def test_long_retry_after_is_bounded() -> None:
 def test_cli_sync_reports_a_failure_in_one_line(tmp_path: Path, zendesk: FakeZendesk) -> None:
     from typer.testing import CliRunner
 
-    from docgap.cli import app
+    from cli.main import app
 
     env = {
         "DOCGAP_DATA_DIR": str(tmp_path / "data"),

@@ -2,7 +2,7 @@ import json
 
 from sqlmodel import Session, select
 
-from docgap.models import ChatTurn
+from core.models import ChatTurn
 from retrieval.answer import (
     NOT_COVERED,
     answer_question,

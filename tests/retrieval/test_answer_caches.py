@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from sqlmodel import Session, col, select
 
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.models import Topic
-from docgap.runtime import Runtime
+from core.embedding import SentenceTransformerEmbedder
+from core.models import Topic
+from core.runtime import Runtime
 from retrieval.centroids import CentroidCache
 from retrieval.embed_cache import EmbeddingCache, QueryBatcher
 from tests.conftest import make_runtime

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from bench.abstention import auroc
+from core.embedding import SentenceTransformerEmbedder
+from core.profiles import Calibration, ModelProfile, load_profile, save_profile, user_profile_path
+from core.runtime import Runtime
 from demo import HELPCENTER_DIR
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.pipeline import import_docs
-from docgap.profiles import Calibration, ModelProfile, load_profile, save_profile, user_profile_path
-from docgap.runtime import Runtime
 from retrieval.answer import answer_question
 from retrieval.confidence import NO_SIGNALS, answer_threshold, confidence, key_terms, measure, profile
 from retrieval.index import retrieve
 from retrieval.lexical import lexical_index
 from tests.conftest import make_runtime
+from usecases.pipeline import import_docs
 
 QUESTION = "I got a refund from a shop but it is not in my account yet"
 GOLD = "payments/refunds.md"

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 import prompts
-from docgap.models import ChatTurn, Question, Topic
-from docgap.runtime import Runtime
+from core.models import ChatTurn, Question, Topic
+from core.runtime import Runtime
 from retrieval.coverage import (
     JUDGE_FAILED,
     NO_JUDGE,

@@ -4,15 +4,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.embedding import SentenceTransformerEmbedder
+from core.runtime import Runtime
+from core.settings import Settings
+from core.vectors import DOC_CHUNKS
 from demo import HELPCENTER_DIR
-from docgap.embedding import SentenceTransformerEmbedder
-from docgap.pipeline import import_docs
-from docgap.runtime import Runtime
-from docgap.settings import Settings
-from docgap.vectors import DOC_CHUNKS
 from retrieval.index import reciprocal_rank_fusion, search
 from retrieval.lexical import lexical_search
 from tests.conftest import make_runtime
+from usecases.pipeline import import_docs
 
 # Only developers/api-overview.md uses this header name; the passage about it ("Limits and good practice") is
 # about rate limits and retries, so its meaning is far from the two words a developer types.

@@ -3,10 +3,10 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
+from core.models import Chunk, Document
 from demo import HELPCENTER_DIR
-from docgap.models import Chunk, Document
-from docgap.pipeline import import_docs
 from retrieval.chunking import chunk_markdown
+from usecases.pipeline import import_docs
 
 
 def test_chunks_keep_sections_and_anchors() -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bench.leave_gold_out import manual_set
-from docgap.embedding import SentenceTransformerEmbedder
+from core.embedding import SentenceTransformerEmbedder
 from retrieval.answer import answer_question
 from retrieval.index import index_documents
 from retrieval.sentences import sentences, units

@@ -344,7 +344,7 @@ def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, demo_copy)
 def test_questions_in_no_topic_are_one_click_from_the_board(page: Page, demo_runtime) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, col, select
 
-    from docgap.models import Question
+    from core.models import Question
 
     with Session(demo_runtime.engine) as s:
         left_out = s.exec(

@@ -10,7 +10,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from docgap import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def make_engine(url: str) -> Engine:

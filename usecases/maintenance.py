@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, func, select, update
 
-from docgap.models import Chunk, Document, Question
-from docgap.runtime import Runtime
-from docgap.vectors import DOC_CHUNKS, QUESTIONS
+from core.models import Chunk, Document, Question
+from core.runtime import Runtime
+from core.vectors import DOC_CHUNKS, QUESTIONS
 from ingest.embed import embed_pending_questions
 from retrieval.index import embedding_text
 

@@ -6,14 +6,14 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from core.runtime import Runtime
 from demo import HELPCENTER_DIR
 from demo.build import STAFF_DOMAIN, build, default_end
-from docgap.apikeys import create_key
-from docgap.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
-from docgap.runtime import Runtime
 from ingest.slack import read_slack_export
 from ingest.zendesk import read_zendesk
 from reports.weekly import build_weekly_report, save_report
+from usecases.apikeys import create_key
+from usecases.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
 
 
 def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callable[[str], None] = print) -> str:

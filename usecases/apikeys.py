@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from docgap.models import ApiKey
-from docgap.runtime import Runtime
+from core.models import ApiKey
+from core.runtime import Runtime
 
 KEY_PREFIX = "dg_"
 SHOWN_PREFIX_CHARS = 10

@@ -12,8 +12,8 @@ import time
 import httpx
 import uvicorn
 
-from api.app import create_app
-from docgap.runtime import Runtime
+from core.runtime import Runtime
+from server.app import create_app
 
 
 def free_port() -> int:

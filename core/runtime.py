@@ -13,11 +13,11 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
-from docgap.db import make_engine
-from docgap.embedding import Embedder, USEM3Embedder, is_multilingual, make_embedder
-from docgap.llm import LLMClient
-from docgap.settings import Settings
-from docgap.vectors import VectorStore
+from core.db import make_engine
+from core.embedding import Embedder, USEM3Embedder, is_multilingual, make_embedder
+from core.llm import LLMClient
+from core.settings import Settings
+from core.vectors import VectorStore
 
 
 def utcnow() -> datetime:

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Below this answer confidence (the calibrated probability that the docs answer the question) an "
-        "answer says the docs do not cover it; unset = the embedding model's profile (`docgap.profiles`).",
+        "answer says the docs do not cover it; unset = the embedding model's profile (`core.profiles`).",
     )
     coverage_covered: float | None = Field(
         default=None,

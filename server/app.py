@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-import docgap
+import core
 from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
 from api.routers import accounts, answers, feedback, questions, topics, webhooks
-from docgap.jobs import Scheduler, default_jobs
-from docgap.runtime import Runtime
+from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
+from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
 from web.routes import router as web_router
 
@@ -37,7 +37,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="docgap",
-        version=docgap.__version__,
+        version=core.__version__,
         description="Suggested answers from your docs, and the recurring questions they do not answer.\n\n"
         "The `/v1` API needs an API key (`docgap keys create --scope answers:read`), sent as "
         "`Authorization: Bearer dg_…` or `X-API-Key: dg_…`.",

@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from docgap.runtime import Runtime
-from docgap.settings import Settings
+from core.runtime import Runtime
+from core.settings import Settings
 from ingest.records import IngestError, QuestionRecord
 
 app = typer.Typer(
@@ -93,7 +93,7 @@ def _check_file(path: Path) -> None:
 def _import_questions(kind: str, path: Path, read: Callable[[Runtime], Iterable[QuestionRecord | IngestError]]) -> None:
     """The body every question-import command shares: check the path, import with progress, report, exit code."""
     _check_file(path)
-    from docgap.pipeline import import_questions
+    from usecases.pipeline import import_questions
 
     rt = _runtime()
     with _progress() as p:
@@ -136,8 +136,8 @@ def ingest_docs(
         _fail(f"{path} is not a folder")
     if openapi is not None:
         _check_file(openapi)
-    from docgap.pipeline import import_docs
     from ingest.site import CrawlOptions
+    from usecases.pipeline import import_docs
 
     rt = _runtime()
     crawl = CrawlOptions(max_pages=max_pages, concurrency=concurrency)
@@ -248,7 +248,7 @@ def accounts_import(
     Example: `docgap accounts import accounts.csv`
     """
     _check_file(file)
-    from docgap.pipeline import import_accounts
+    from usecases.pipeline import import_accounts
 
     result, mapped = import_accounts(_runtime(), file)
     out.print(f"{mapped} questions newly mapped to an account")
@@ -322,7 +322,7 @@ def cluster(
     old questions never move. `--full` re-clusters everything and matches the result to the previous topics.
     Either way topic ids and writers' decisions (renames, statuses, merges, splits) are kept. Run after importing.
     """
-    from docgap.pipeline import analyse
+    from usecases.pipeline import analyse
 
     rt = _runtime()
     with err.status("clustering and assessing coverage…"):
@@ -405,7 +405,7 @@ def topics_merge(
     Example: `docgap topics merge 12 31 --into 7`
     """
     from clustering.curation import CurationError
-    from docgap.pipeline import merge
+    from usecases.pipeline import merge
 
     try:
         t = merge(_runtime(), sources, into)
@@ -429,7 +429,7 @@ def topics_split(
     Later re-clusters keep the two apart. Example: `docgap topics split 7 --question 120 --question 121`
     """
     from clustering.curation import CurationError
-    from docgap.pipeline import split
+    from usecases.pipeline import split
 
     try:
         t = split(_runtime(), topic_id, question, label)
@@ -488,7 +488,7 @@ def ask(
 
     Example: `docgap ask "How long does a card take to arrive?"`
     """
-    from docgap.llm import LLMError
+    from core.llm import LLMError
     from retrieval.answer import answer_question, stream_answer
 
     rt = _runtime()
@@ -550,7 +550,7 @@ def keys_create(
 
     Example: `docgap keys create --scope answers:read --scope questions:write --name zendesk-trigger`
     """
-    from docgap.apikeys import create_key
+    from usecases.apikeys import create_key
 
     try:
         key = create_key(_runtime(), scope, name=name, rate_limit=rate_limit)
@@ -564,7 +564,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """List API keys (id, shown prefix, scopes, last use, revocation); never the keys themselves."""
-    from docgap.apikeys import list_keys
+    from usecases.apikeys import list_keys
 
     rows = list_keys(_runtime())
     if as_json:
@@ -594,7 +594,7 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its pre
 
     Example: `docgap keys revoke 3`
     """
-    from docgap.apikeys import revoke_key
+    from usecases.apikeys import revoke_key
 
     try:
         info = revoke_key(_runtime(), key)
@@ -632,7 +632,7 @@ def reindex() -> None:
 
     Run it after changing `DOCGAP_EMBEDDING_MODEL`.
     """
-    from docgap.maintenance import reindex_all
+    from usecases.maintenance import reindex_all
 
     rt = _runtime()
     with _progress() as p:
@@ -648,7 +648,7 @@ def serve(
     """Serve the web app (gap board, chat, accounts, reports) and the JSON API (OpenAPI at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from server.app import create_app
 
     rt = _runtime()
     base = f"http://{host}:{port}"
@@ -672,7 +672,7 @@ def demo(
     The demo has a 40-page help center and ~2,000 customer questions from BANKING77 written out as a Zendesk export
     and a Slack export; it also writes the weekly report.
     """
-    from docgap.demo_run import run_demo
+    from usecases.demo import run_demo
 
     rt = _runtime()
     try:
@@ -688,7 +688,7 @@ def demo(
 
 
 def main() -> None:
-    from docgap.vectors import IndexMismatchError
+    from core.vectors import IndexMismatchError
 
     try:
         app()

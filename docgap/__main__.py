@@ -1,3 +1,0 @@
-from docgap.cli import main
-
-main()

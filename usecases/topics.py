@@ -1,0 +1,197 @@
+"""The topics as writers work them: the gap board, a topic with its closest passages, the questions in no topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import numpy as np
+from sqlmodel import Session, col, func, select
+
+from clustering.curation import LineageEntry, lineage
+from clustering.topics import (
+    COVERAGE_VIEWS,
+    TopicDetail,
+    TopicFilter,
+    TopicSummary,
+    count_matching,
+    count_topics,
+    list_topics,
+    topic_detail,
+)
+from core.models import TOPIC_STATUSES, Account, Question, Topic
+from core.runtime import Runtime
+from core.vectors import QUESTIONS
+from retrieval.centroids import TOPICS
+from retrieval.index import Passage, search
+from usecases.paging import PAGE_SIZE, paging
+
+PERIODS = ((7, "last 7 days"), (30, "last 30 days"), (90, "last 90 days"))
+
+
+@dataclass
+class BoardPage:
+    topics: list[TopicSummary]
+    counts: dict[str, int]
+    view: str
+    status: str | None
+    page: int
+    pages: int
+    days: int | None = None
+    language: str | None = None
+    account_id: int | None = None
+    languages: list[str] = field(default_factory=list)
+    accounts: list[tuple[int, str]] = field(default_factory=list)
+    statuses: tuple[str, ...] = TOPIC_STATUSES
+    periods: tuple[tuple[int, str], ...] = PERIODS
+    unassigned: int = 0
+    """Embedded questions in no topic (linked from the board, so none is out of a writer's sight)."""
+
+    @property
+    def scoped(self) -> bool:
+        return any(v is not None for v in (self.days, self.language, self.account_id))
+
+    def link(self, **changes: object) -> str:
+        """The board URL with the current filters, some changed (pagination and tabs keep the others)."""
+        params = {
+            "view": self.view,
+            "status": self.status,
+            "days": self.days,
+            "language": self.language,
+            "account": self.account_id,
+            "page": None,
+        }
+        params.update(changes)
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def board_page(
+    runtime: Runtime,
+    view: str = "gaps",
+    status: str | None = None,
+    page: int = 1,
+    days: int | None = None,
+    language: str | None = None,
+    account_id: int | None = None,
+) -> BoardPage:
+    """The gap board; period, language and account narrow it to topics asked about in that scope."""
+    since = runtime.clock() - timedelta(days=days) if days else None
+    f = TopicFilter(
+        status=status,
+        coverage=view if view in COVERAGE_VIEWS else None,
+        since=since,
+        account_id=account_id,
+        language=language,
+    )
+    pages, page = paging(count_matching(runtime, f), page)
+    shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    with Session(runtime.engine) as session:
+        languages = sorted(x for x in session.exec(select(Question.language).distinct()).all() if x)
+        accounts = [(a.id or 0, a.name) for a in session.exec(select(Account).order_by(col(Account.name))).all()]
+        unassigned = session.exec(select(func.count()).where(_UNASSIGNED)).one()
+    return BoardPage(
+        shown,
+        count_topics(runtime),
+        view,
+        status,
+        page,
+        pages,
+        days,
+        language,
+        account_id,
+        languages,
+        accounts,
+        unassigned=unassigned,
+    )
+
+
+_UNASSIGNED = col(Question.embedded).is_(True) & col(Question.topic_id).is_(None)
+"""Questions clustering has seen and left out of every topic (not yet embedded ones wait for the next run)."""
+
+
+@dataclass
+class UnassignedQuestion:
+    id: int
+    text: str
+    created_at: str
+    source: str
+    account: str | None
+    closest_topic: tuple[int, str] | None
+    similarity: float
+    """Cosine to that topic's centroid now (centroids move as topics grow)."""
+    reason: str
+    """Why the clustering run that saw it left it out (`Question.unassigned_reason`)."""
+
+
+@dataclass
+class UnassignedPage:
+    questions: list[UnassignedQuestion]
+    total: int
+    page: int
+    pages: int
+    min_topic_size: int
+
+
+def unassigned_page(runtime: Runtime, page: int = 1) -> UnassignedPage:
+    """The questions no topic holds, newest first, each with the topic it came closest to.
+
+    They are the few a clustering run leaves out (fewer than the minimum topic size like them, and outside every
+    topic's radius); the stored reason and the closest topic let a writer see whether one is a stray of a known
+    subject or the start of a new one.
+    """
+    with Session(runtime.engine) as session:
+        total = session.exec(select(func.count()).where(_UNASSIGNED)).one()
+        pages, page = paging(total, page)
+        rows = session.exec(
+            select(Question, Account.name)
+            .join(Account, col(Question.account_id) == col(Account.id), isouter=True)
+            .where(_UNASSIGNED)
+            .order_by(col(Question.created_at).desc(), col(Question.id).desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q, _ in rows]) if rows else np.zeros((0, 0))
+        closest = TOPICS.closest(runtime, vectors)
+        wanted = {t for t, _ in closest if t is not None}
+        labels = dict(session.exec(select(Topic.id, Topic.label).where(col(Topic.id).in_(wanted))).all())
+    questions = [
+        UnassignedQuestion(
+            q.id or 0,
+            q.text,
+            q.created_at.date().isoformat(),
+            q.source,
+            name,
+            (tid, labels.get(tid, f"#{tid}")) if tid is not None else None,
+            round(sim, 2),
+            q.unassigned_reason or "not clustered yet",
+        )
+        for (q, name), (tid, sim) in zip(rows, closest, strict=True)
+    ]
+    return UnassignedPage(questions, total, page, pages, runtime.settings.cluster_min_size)
+
+
+@dataclass
+class TopicPage:
+    detail: TopicDetail
+    passages: list[Passage]
+    history: list[LineageEntry] = field(default_factory=list)
+    merge_targets: list[tuple[int, str]] = field(default_factory=list)
+    """Other active topics (id, label) this one can be merged into."""
+    statuses: tuple[str, ...] = TOPIC_STATUSES
+
+
+def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
+    detail = topic_detail(runtime, topic_id)
+    if detail is None:
+        return None
+    with Session(runtime.engine) as session:
+        t = session.get(Topic, topic_id)
+        centroid = np.asarray(t.centroid, dtype=np.float32) if t and t.centroid else None
+        targets = session.exec(
+            select(Topic.id, Topic.label).where(col(Topic.active).is_(True), Topic.id != topic_id).order_by(Topic.label)
+        ).all()
+    passages = search(runtime, centroid, k=5) if centroid is not None else []
+    return TopicPage(detail, passages, lineage(runtime, topic_id), [(i, label) for i, label in targets if i])
+
+
