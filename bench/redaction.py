@@ -313,8 +313,10 @@ def report(cases: list[dict]) -> bool:
     parts = {"all": cases, **{s: [c for c in cases if c["source"] == s] for s in ("hand", "generated")}}
     scores = {name: score(part) for name, part in parts.items()}
     ok = True
-    print(f"{len(cases)} labelled messages: {len(parts['hand'])} hand-written, {len(parts['generated'])} generated; ")
-    print(f"{sum(not c['pii'] for c in cases)} of them hold no personal data\n")
+    print(
+        f"{len(cases)} labelled messages ({len(parts['hand'])} hand-written, {len(parts['generated'])} generated), "
+        f"{sum(not c['pii'] for c in cases)} of them without personal data\n"
+    )
     header = "".join(f"{name + ' recall':>17}{'precision':>10}" for name in parts)
     print(f"{'kind':<8}{'values':>7}{header}   goal")
     for kind in PLACEHOLDERS:
