@@ -22,7 +22,9 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdx"}
 HTML_SUFFIXES = {".html", ".htm"}
 RST_SUFFIXES = {".rst"}
 DOC_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | RST_SUFFIXES
-_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+MAX_HTML_DEPTH = 200
+"""Element nesting followed when converting HTML; deeper elements keep their text as one paragraph. Real pages nest
+a few dozen levels; following thousands would overflow Python's stack."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,27 @@ def _read_page(suffix: str, url: str, raw: bytes, fallback_title: str) -> Docume
     text = raw.decode("utf-8")
     if suffix in RST_SUFFIXES:
         text = rst_to_markdown(text)
-    m = _H1.search(text)
-    title = m.group(1).strip() if m else fallback_title
+    title = markdown_title(text) or fallback_title
     # Markdown keeps hashing its raw text, so folders indexed before HTML/rST support stay "unchanged".
     return DocumentRecord(url, title, text, hashlib.sha256(text.encode()).hexdigest())
+
+
+def markdown_title(text: str) -> str | None:
+    """The first ATX `# Title` (closing `#`s dropped), found line by line.
+
+    Not a regex: the one that matched optional spaces, `#`s and spaces after a lazy title took cubic time on a
+    heading followed by a long run of spaces (a fuzzer's find).
+    """
+    for line in text.splitlines():
+        if line[:1] != "#" or line[1:2] not in (" ", "\t"):
+            continue
+        title = line[2:].strip()
+        closing = title.rstrip("#")
+        if closing != title and (not closing or closing[-1] in " \t"):
+            title = closing.strip()
+        if title:
+            return title
+    return None
 
 
 # --- HTML ------------------------------------------------------------------------------------------------------
@@ -116,6 +135,7 @@ class _MarkdownWriter:
         self.blocks: list[str] = []
         self.inline: list[str] = []
         self.prefix = ""
+        self.nesting = 0
 
     def flush(self) -> None:
         text = " ".join("".join(self.inline).split())
@@ -124,17 +144,23 @@ class _MarkdownWriter:
         self.inline, self.prefix = [], ""
 
     def walk(self, node: Tag, depth: int = 0) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                self.inline.append(str(child))
-            elif isinstance(child, Tag):
-                self._element(child, depth)
+        self.nesting += 1
+        try:
+            for child in node.children:
+                if isinstance(child, Comment):
+                    continue
+                if isinstance(child, NavigableString):
+                    self.inline.append(str(child))
+                elif isinstance(child, Tag):
+                    self._element(child, depth)
+        finally:
+            self.nesting -= 1
 
     def _element(self, tag: Tag, depth: int) -> None:
         name = tag.name
-        if name in _HEADINGS:
+        if self.nesting >= MAX_HTML_DEPTH:
+            self.inline.append(" " + tag.get_text(" ") + " ")  # iterative in bs4: no recursion however deep
+        elif name in _HEADINGS:
             self.flush()
             level, text = _HEADINGS[name], _inline(tag)
             if text:
@@ -172,8 +198,10 @@ _ADORNMENT = re.compile(r"^([=\-~^\"'`*+#<>:._!$%&,/;?@\\|])\1{2,}\s*$")
 _DIRECTIVE = re.compile(r"^\.\.\s+([\w:-]+)::\s*(.*)$")
 _DROPPED_DIRECTIVES = {"toctree", "image", "figure", "include", "meta", "raw", "only", "contents", "index", "highlight"}
 _CODE_DIRECTIVES = {"code", "code-block", "sourcecode", "literalinclude"}
-_ROLE = re.compile(r":[\w:+-]+:`([^`<]*?)\s*(?:<[^>]*>)?`")
-_LINK = re.compile(r"`([^`<]+?)\s*<([^>]+)>`__?")
+# Role and link patterns have no two parts that can match the same characters, and a role starts only where none
+# could have started just before, so hostile lines (`:a:a:a…`, a backtick then thousands of spaces) stay linear.
+_ROLE = re.compile(r"(?<![\w:+-]):(?:[\w+-]+:)+`([^`<]*)(?:<[^`>]*>)?`")
+_LINK = re.compile(r"`([^`<]+)<([^`>]+)>`__?")
 _LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s")
 _REF = re.compile(r"`([^`]+)`__?")
 
@@ -268,4 +296,6 @@ def _rst_inline(text: str) -> str:
 
 
 def _rst_references(text: str) -> str:
-    return _REF.sub(r"\1", _LINK.sub(r"[\1](\2)", _ROLE.sub(r"\1", text)))
+    text = _ROLE.sub(lambda m: m.group(1).strip(), text)
+    text = _LINK.sub(lambda m: f"[{m.group(1).strip()}]({m.group(2)})", text)
+    return _REF.sub(r"\1", text)

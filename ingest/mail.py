@@ -151,6 +151,9 @@ def read_email(path: Path, staff_domains: list[str] | None = None) -> Iterator[Q
         except (ValueError, TypeError, LookupError) as exc:
             yield IngestError(file, label, str(exc))
             continue
+        except Exception as exc:  # noqa: BLE001 - the stdlib header parsers raise anything on hostile headers
+            yield IngestError(file, label, f"unreadable headers or body: {type(exc).__name__}: {exc}")
+            continue
         mails.setdefault(m.message_id, m)
 
     def root(m: _Mail) -> str:

@@ -3,11 +3,14 @@
 An API reference answers "which endpoint does X, what does it take" one operation at a time, so each operation is
 its own passage — method, path and summary first, then its parameters, request body and responses — cited as
 `spec#operationId`. Local `$ref`s are followed; schemas are summarised one level deep, enough to answer from.
+
+A spec is data from anywhere: YAML is loaded safely (no tags that build objects), nesting past `MAX_NESTING` and
+YAML aliases that expand it past `MAX_YAML_EXPANSION` times its size are refused, and an operation whose fields
+have the wrong shape is reported by its method and path while the others are indexed.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +19,11 @@ from typing import Any
 import yaml
 
 from ingest.docs import ChunkRecord, DocumentRecord, content_hash
-from ingest.records import IngestError
+from ingest.records import IngestError, check_shape, loads_json
 
+MAX_YAML_EXPANSION = 10
+"""How many times its own size (values + characters) a YAML spec may grow through aliases: shared parameters reuse
+anchors a few times, while a "billion laughs" grows a kilobyte into gigabytes."""
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 Spec = dict[str, Any]
 
@@ -26,8 +32,8 @@ def read_openapi(path: Path) -> Iterator[DocumentRecord | IngestError]:
     """The spec at `path` as one document (URL: the file name) whose chunks are its operations."""
     try:
         spec = _load(path)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        yield IngestError(str(path), "file", f"not a readable OpenAPI spec: {exc}")
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        yield IngestError(str(path), "file", f"not a readable OpenAPI spec: {exc or type(exc).__name__}")
         return
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
         yield IngestError(str(path), "file", "not an OpenAPI spec (no `paths` object)")
@@ -35,45 +41,83 @@ def read_openapi(path: Path) -> Iterator[DocumentRecord | IngestError]:
     if not ("openapi" in spec or "swagger" in spec):
         yield IngestError(str(path), "file", "not an OpenAPI spec (no `openapi` or `swagger` version)")
         return
-    info = spec.get("info") or {}
-    title = str(info.get("title") or path.stem)
-    chunks = list(operation_chunks(spec))
+    info = spec.get("info") if isinstance(spec.get("info"), dict) else {}
+    title = _text(info.get("title")) or path.stem
+    chunks: list[ChunkRecord] = []
+    for item in _operations(spec):
+        if isinstance(item, IngestError):
+            yield IngestError(str(path), item.record, item.message)
+        else:
+            chunks.append(item)
     if not chunks:
         yield IngestError(str(path), "file", "the spec has no operations")
         return
-    intro = "\n\n".join(filter(None, [f"# {title}", str(info.get("description") or "").strip()]))
+    intro = "\n\n".join(filter(None, [f"# {title}", _text(info.get("description")).strip()]))
     text = "\n\n".join([intro, *(f"## {c.section}\n\n{c.text}" for c in chunks)])
     digest = content_hash(title, *(f"{c.section}\x1e{c.anchor}\x1e{c.text}" for c in chunks))
     yield DocumentRecord(path.name, title, text, digest, chunks=chunks)
 
 
 def _load(path: Path) -> Any:
+    """The spec's value; raises ValueError (incl. `ShapeError`) or `yaml.YAMLError` for what cannot be a spec."""
     raw = path.read_text(encoding="utf-8")
-    return json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    if path.suffix.lower() == ".json":
+        return loads_json(raw)
+    spec = yaml.safe_load(raw)  # PyYAML's composer recurses: absurd nesting raises RecursionError, caught above
+    check_shape(spec, max_size=MAX_YAML_EXPANSION * max(len(raw), 1_000))
+    return spec
 
 
-def operation_chunks(spec: Spec) -> Iterator[ChunkRecord]:
+def _text(value: Any) -> str:
+    """A title, summary or description: text or a number as written; anything else (a list, an object) is not one."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+
+
+def _operations(spec: Spec) -> Iterator[ChunkRecord | IngestError]:
+    """Every operation as a passage, or an error naming it when its fields have shapes no spec gives them."""
     for route, item in spec["paths"].items():
         if not isinstance(item, dict):
             continue
-        shared = item.get("parameters") or []
         for method in METHODS:
             op = item.get(method)
-            if isinstance(op, dict):
-                section = f"{method.upper()} {route}"
-                anchor = str(op.get("operationId") or _slug(section))
-                yield ChunkRecord(section=section, anchor=anchor, text=_operation_text(spec, section, op, shared))
+            if not isinstance(op, dict):
+                continue
+            section = f"{method.upper()} {route}"
+            try:
+                yield _chunk(spec, section, op, item.get("parameters"))
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                yield IngestError("", section, f"malformed operation: {exc}")
+
+
+def _chunk(spec: Spec, section: str, op: dict[str, Any], shared: Any) -> ChunkRecord:
+    anchor = _text(op.get("operationId")) or _slug(section)
+    return ChunkRecord(section=section, anchor=anchor, text=_operation_text(spec, section, op, _list(shared)))
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def operation_chunks(spec: Spec) -> Iterator[ChunkRecord]:
+    """The passages of a spec's well-formed operations (malformed ones are left out; `read_openapi` reports them)."""
+    for item in _operations(spec):
+        if isinstance(item, ChunkRecord):
+            yield item
 
 
 def _operation_text(spec: Spec, section: str, op: dict[str, Any], shared: list[Any]) -> str:
-    summary = str(op.get("summary") or "").strip()
+    summary = _text(op.get("summary")).strip()
     head = f"{section} — {summary}" if summary else section
     if op.get("deprecated"):
         head += " (deprecated)"
-    parts = [head, str(op.get("description") or "").strip()]
-    if op.get("tags"):
-        parts.append("Tags: " + ", ".join(map(str, op["tags"])))
-    params = _parameters(spec, shared, op.get("parameters") or [])
+    parts = [head, _text(op.get("description")).strip()]
+    if tags := [_text(t) for t in _list(op.get("tags")) if _text(t)]:
+        parts.append("Tags: " + ", ".join(tags))
+    params = _parameters(spec, shared, _list(op.get("parameters")))
     if [p for p in params if p.get("in") != "body"]:
         parts.append("Parameters:\n" + "\n".join(_parameter_line(spec, p) for p in params if p.get("in") != "body"))
     body = _request_body(spec, op, params)
@@ -99,7 +143,7 @@ def _parameters(spec: Spec, shared: list[Any], own: list[Any]) -> list[dict[str,
 def _parameter_line(spec: Spec, p: dict[str, Any]) -> str:
     flags = ", ".join(filter(None, [str(p.get("in", "")), "required" if p.get("required") else "optional"]))
     kind = schema_summary(spec, p.get("schema") or p, depth=1)
-    description = " ".join(str(p.get("description") or "").split())
+    description = " ".join(_text(p.get("description")).split())
     return f"- {p['name']} ({flags}, {kind})" + (f": {description}" if description else "")
 
 
@@ -108,7 +152,7 @@ def _request_body(spec: Spec, op: dict[str, Any], params: list[dict[str, Any]]) 
     if isinstance(body, dict):
         media, schema = _first_content(body)
         required = ", required" if body.get("required") else ""
-        description = " ".join(str(body.get("description") or "").split())
+        description = " ".join(_text(body.get("description")).split())
         line = f"Request body ({media or 'any'}{required}): {schema_summary(spec, schema)}"
         return line + (f" — {description}" if description else "")
     swagger_body = next((p for p in params if p.get("in") == "body"), None)  # Swagger 2.0
@@ -121,7 +165,7 @@ def _request_body(spec: Spec, op: dict[str, Any], params: list[dict[str, Any]]) 
 def _response_line(spec: Spec, code: str, response: Any) -> str:
     if not isinstance(response, dict):
         return f"- {code}"
-    description = " ".join(str(response.get("description") or "").split())
+    description = " ".join(_text(response.get("description")).split())
     media, schema = _first_content(response)
     schema = schema if schema is not None else response.get("schema")  # Swagger 2.0
     shape = f" — {schema_summary(spec, schema)}" if schema is not None else ""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 SourceKind = Literal["request", "chat"]
 """How a source's messages are judged when stored (`ingest.store` decides).
@@ -117,3 +118,66 @@ class IngestResult:
 def describe_skips(counts: dict[str, int]) -> str:
     """The reasons, most frequent first ("3 empty, 1 bounce"), for summaries and `docgap sources`."""
     return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# --- hostile input -------------------------------------------------------------------------------------------------
+
+MAX_NESTING = 64
+"""Deepest JSON/YAML nesting a reader accepts. Real exports and specs stay under 20 levels; anything deeper is broken
+or hostile, and refusing it with a message beats a RecursionError in whatever walks or prints it next."""
+
+
+class ShapeError(ValueError):
+    """A decoded value too deep (or, through YAML aliases, too large) to be a real record or spec."""
+
+
+def check_shape(value: Any, max_depth: int = MAX_NESTING, max_size: int | None = None) -> None:
+    """Raise `ShapeError` when `value` nests deeper than `max_depth`, or expands past `max_size` (nodes + characters).
+
+    The walk uses its own stack, so it cannot itself overflow. `max_size` is for YAML, whose aliases let a few bytes
+    stand for an exponentially large tree (the "billion laughs"); counting as if every alias were copied stops the
+    walk as soon as the budget is spent.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    size = 0
+    while stack:
+        node, depth = stack.pop()
+        size += len(node) if isinstance(node, str) else 1
+        if max_size is not None and size > max_size:
+            raise ShapeError(f"expands to more than {max_size:,} values and characters (YAML aliases?)")
+        if isinstance(node, dict):
+            children: list[Any] = [*node.keys(), *node.values()]
+        elif isinstance(node, list | tuple):
+            children = list(node)
+        else:
+            continue
+        if children and depth >= max_depth:
+            raise ShapeError(f"nested deeper than {max_depth} levels")
+        stack.extend((c, depth + 1) for c in children)
+
+
+def loads_json(text: str, max_depth: int | None = MAX_NESTING) -> Any:
+    """`json.loads` that refuses absurd nesting with a `ShapeError` instead of raising RecursionError.
+
+    `max_depth=None` leaves the depth check to the caller, who checks each record so one bad one spares its file.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ShapeError(f"nested deeper than {MAX_NESTING} levels") from None
+    if max_depth is not None:
+        check_shape(value, max_depth)
+    return value
+
+
+def text_field(value: object, name: str) -> str | None:
+    """A field that must be text (an id, an email, a channel): numbers are ids written as numbers, None is absent.
+
+    Anything else (a list, an object, a boolean) makes the record malformed: it is reported, not stored as garbage
+    or fed to a database column that expects text.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"{name} is not text: {type(value).__name__}")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.records import AccountHint, IngestError, QuestionRecord
+from ingest.records import AccountHint, IngestError, QuestionRecord, loads_json, text_field
 from ingest.timeparse import parse_timestamp
 
 
@@ -37,17 +37,17 @@ def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now
         text = ""
     if not isinstance(text, str):
         raise ValueError(f"{columns.text!r} is not text: {text!r}"[:200])
-    ext = str(row.get(columns.id) if columns.id else n).strip()
-    if not ext or ext == "None":
+    ext = (text_field(row.get(columns.id), repr(columns.id)) if columns.id else str(n)) or ""
+    if not ext.strip():
         raise ValueError(f"empty {columns.id!r}")
     created = parse_timestamp(row[columns.created]) if columns.created else now
-    account = row.get(columns.account) if columns.account else None
+    account = text_field(row.get(columns.account), repr(columns.account)) if columns.account else None
     return QuestionRecord(
         source=source,
-        external_id=ext,
+        external_id=ext.strip(),
         text=text.strip(),
         created_at=created,
-        hint=AccountHint(account_name=str(account).strip() if account else None),
+        hint=AccountHint(account_name=account.strip() or None if account else None),
     )
 
 
@@ -56,17 +56,30 @@ def read_csv(path: Path, columns: ColumnMap, now: datetime) -> Iterator[Question
     source = f"csv:{path.name}"
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.DictReader(fh)
-        fields = reader.fieldnames or []
+        try:
+            fields = reader.fieldnames or []
+        except csv.Error as exc:
+            yield IngestError(str(path), "header", f"unreadable header: {exc}")
+            return
         if missing := columns.missing(fields):
             yield IngestError(str(path), "header", f"missing column(s) {missing}; the file has {fields}")
             return
-        for n, row in enumerate(reader, start=2):
+        n = 1
+        while True:
+            n += 1  # a row the csv module refuses still counts, so the rows after it keep their ids
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # a field over `csv.field_size_limit()` (a pasted log), a stray quote
+                yield IngestError(str(path), f"line {n}", f"unreadable row: {exc}")
+                continue
             if any("\ufffd" in v for v in row.values() if isinstance(v, str)):
                 yield IngestError(str(path), f"line {n}", "not valid UTF-8")
                 continue
             try:
                 yield _record(source, row, columns, n - 1, now)
-            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
                 yield IngestError(str(path), f"line {n}", str(exc))
 
 
@@ -78,7 +91,7 @@ def read_jsonl(path: Path, columns: ColumnMap, now: datetime) -> Iterator[Questi
             if not raw.strip():
                 continue
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = loads_json(raw.decode("utf-8"))
                 if not isinstance(row, dict):
                     raise TypeError(f"expected an object, got {type(row).__name__}")
                 if missing := columns.missing(list(row)):
@@ -88,5 +101,5 @@ def read_jsonl(path: Path, columns: ColumnMap, now: datetime) -> Iterator[Questi
                 yield IngestError(str(path), f"line {n}", f"not valid UTF-8 (byte {exc.start})")
             except json.JSONDecodeError as exc:
                 yield IngestError(str(path), f"line {n}", f"invalid JSON: {exc.msg} at column {exc.colno}")
-            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
                 yield IngestError(str(path), f"line {n}", str(exc))

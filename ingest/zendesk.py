@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.normalize import email_domain
-from ingest.records import AccountHint, IngestError, QuestionRecord
+from ingest.records import AccountHint, IngestError, QuestionRecord, ShapeError, check_shape, loads_json, text_field
 from ingest.timeparse import parse_timestamp
 
 SOURCE = "zendesk"
@@ -27,16 +27,19 @@ def _pages(path: Path) -> Iterator[tuple[str, Any] | IngestError]:
     """Yield (record label, JSON value) for each document in the file, or an error for unreadable parts.
 
     NDJSON is decoded line by line, so a line with bad UTF-8 or truncated JSON is reported by its number and the
-    other lines still land.
+    other lines still land. Nesting is checked per ticket later, so one absurd ticket does not sink its page.
     """
     raw = path.read_bytes()
     stripped = raw.lstrip()
     if stripped.startswith(b"[") or (stripped.startswith(b"{") and b"\n{" not in stripped.strip()):
         try:
-            yield "document", json.loads(raw.decode("utf-8"))
+            yield "document", loads_json(raw.decode("utf-8"), max_depth=None)
             return
         except UnicodeDecodeError as exc:
             yield IngestError(str(path), f"byte {exc.start}", "not valid UTF-8")
+            return
+        except ShapeError as exc:
+            yield IngestError(str(path), "document", str(exc))
             return
         except json.JSONDecodeError:
             pass  # maybe NDJSON whose first object spans one line; fall through
@@ -44,11 +47,18 @@ def _pages(path: Path) -> Iterator[tuple[str, Any] | IngestError]:
         if not line.strip():
             continue
         try:
-            yield f"line {n}", json.loads(line.decode("utf-8"))
+            yield f"line {n}", loads_json(line.decode("utf-8"), max_depth=None)
+        except ShapeError as exc:
+            yield IngestError(str(path), f"line {n}", str(exc))
         except UnicodeDecodeError as exc:
             yield IngestError(str(path), f"line {n}", f"not valid UTF-8 (byte {exc.start} of the line)")
         except json.JSONDecodeError as exc:
             yield IngestError(str(path), f"line {n}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+
+
+def _id(value: Any) -> str | None:
+    """A side-loaded user's or organization's id as the key tickets refer to it by; None when it is not an id."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator[QuestionRecord | IngestError]:
@@ -63,24 +73,49 @@ def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator
         if isinstance(value, list):
             tickets.extend((f"{label} [{i}]", t) for i, t in enumerate(value))
         elif isinstance(value, dict) and any(k in value for k in ("tickets", "users", "organizations")):
-            tickets.extend((f"{label} tickets[{i}]", t) for i, t in enumerate(value.get("tickets") or []))
-            users.update({str(u.get("id")): u for u in value.get("users") or [] if isinstance(u, dict)})
-            orgs.update({str(o.get("id")): o for o in value.get("organizations") or [] if isinstance(o, dict)})
+            tickets.extend((f"{label} tickets[{i}]", t) for i, t in enumerate(_list(value.get("tickets"))))
+            users.update({_id(u.get("id")): u for u in _list(value.get("users")) if _side_load(u)})
+            orgs.update({_id(o.get("id")): o for o in _list(value.get("organizations")) if _side_load(o)})
         else:
             tickets.append((label, value))
     staff = set(staff_domains or [])
     for label, ticket in tickets:
+        ident = _id(ticket.get("id")) if isinstance(ticket, dict) else None
         try:
+            check_shape(ticket)
             yield _ticket(ticket, users, orgs, staff)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
-            ident = ticket.get("id") if isinstance(ticket, dict) else None
             yield IngestError(str(path), f"{label} (ticket {ident})" if ident else label, f"bad ticket: {exc!r}")
+
+
+def _list(value: Any) -> list[Any]:
+    """A side-load or ticket list; a page whose `tickets` is not a list has none (and says so by yielding none)."""
+    return value if isinstance(value, list) else []
+
+
+def _side_load(item: Any) -> bool:
+    """A user or organization worth keeping: an object with a usable id and no absurd nesting."""
+    if not isinstance(item, dict) or _id(item.get("id")) is None:
+        return False
+    try:
+        check_shape(item)
+    except ShapeError:
+        return False
+    return True
+
+
+def _opt(value: Any) -> str | None:
+    """A side-loaded user's or organization's text field, or None for junk.
+
+    Junk there (a list for an email) counts as absent: failing on it would fail every ticket that person touched.
+    """
+    return value if isinstance(value, str) else None
 
 
 def _is_staff(user: dict[str, Any] | None, staff_domains: set[str]) -> bool:
     if not user:
         return False
-    return user.get("role") in STAFF_ROLES or email_domain(user.get("email")) in staff_domains
+    return _opt(user.get("role")) in STAFF_ROLES or email_domain(_opt(user.get("email"))) in staff_domains
 
 
 def _ticket(
@@ -88,25 +123,30 @@ def _ticket(
 ) -> QuestionRecord:
     if not isinstance(t, dict):
         raise TypeError(f"expected an object, got {type(t).__name__}")
-    ticket_id = str(t["id"])
-    subject = str(t.get("subject") or t.get("raw_subject") or "").strip()
+    ticket_id = text_field(t["id"], "id")
+    if not ticket_id:
+        raise ValueError("empty id")
+    subject = (text_field(t.get("subject") or t.get("raw_subject"), "subject") or "").strip()
     comments = [c for c in t.get("comments") or [] if isinstance(c, dict)]
-    description = str(t.get("description") or (comments[0].get("body") if comments else "") or "").strip()
-    requester = users.get(str(t.get("requester_id")))
-    org_id = str(t["organization_id"]) if t.get("organization_id") is not None else None
-    org = orgs.get(org_id or "")
+    first_body = comments[0].get("body") if comments else None
+    description = (text_field(t.get("description") or first_body, "description") or "").strip()
+    requester_id = text_field(t.get("requester_id"), "requester_id")
+    requester = users.get(requester_id or "") or {}
+    org_id = text_field(t.get("organization_id"), "organization_id")
+    org = orgs.get(org_id or "") or {}
     staff_answer: str | None = None
     follow_ups: list[str] = []
-    for c in comments[1:] if comments else []:
-        author = users.get(str(c.get("author_id")))
-        body = str(c.get("body") or c.get("plain_body") or "").strip()
+    for c in comments[1:]:
+        author_id = _id(c.get("author_id"))
+        body = (text_field(c.get("body") or c.get("plain_body"), "comment body") or "").strip()
         if not body:
             continue
-        if _is_staff(author, staff):
+        if _is_staff(users.get(author_id or ""), staff):
             if staff_answer is None and c.get("public", True):
                 staff_answer = body
-        elif str(c.get("author_id")) == str(t.get("requester_id")):
+        elif author_id is not None and author_id == requester_id:
             follow_ups.append(body)
+    via = t.get("via")
     return QuestionRecord(
         source=SOURCE,
         external_id=ticket_id,
@@ -115,13 +155,13 @@ def _ticket(
         created_at=parse_timestamp(t["created_at"]),
         hint=AccountHint(
             zendesk_org_id=org_id,
-            organization_name=(org or {}).get("name"),
-            email_domain=email_domain((requester or {}).get("email")),
+            organization_name=_opt(org.get("name")),
+            email_domain=email_domain(_opt(requester.get("email"))),
         ),
-        author=(requester or {}).get("email") or (str(t["requester_id"]) if t.get("requester_id") else None),
-        channel=(t.get("via") or {}).get("channel") if isinstance(t.get("via"), dict) else None,
+        author=_opt(requester.get("email")) or requester_id,
+        channel=text_field(via.get("channel"), "via.channel") if isinstance(via, dict) else None,
         thread_id=ticket_id,
-        priority=t.get("priority"),
+        priority=text_field(t.get("priority"), "priority"),
         staff_answer=staff_answer,
         follow_ups=follow_ups,
     )
