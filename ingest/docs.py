@@ -121,7 +121,10 @@ def html_to_markdown(soup: BeautifulSoup) -> str:
         tag.decompose()
     for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "search"]}):
         tag.decompose()
-    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article") or soup.body or soup
+    # One <article> is the page's content inside its chrome; several (a FAQ, a list of cards) are all content.
+    articles = soup.find_all("article", limit=2)
+    single = articles[0] if len(articles) == 1 else None
+    root = soup.find("main") or soup.find(attrs={"role": "main"}) or single or soup.body or soup
     writer = _MarkdownWriter()
     writer.walk(root)
     writer.flush()

@@ -95,6 +95,18 @@ def _html_text(html: str) -> str:
     return "".join(parser.parts)
 
 
+def _content(part: EmailMessage) -> str:
+    """The part's text; a charset Python does not know ("x-unknown", a typo) is read as UTF-8 with replacements.
+
+    Mailers label charsets wrongly often enough that refusing the message would drop real requests.
+    """
+    try:
+        return str(part.get_content())
+    except LookupError:
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
 def _parse(msg: EmailMessage, label: str) -> _Mail:
     message_id = (msg.get("Message-ID") or "").strip()
     if not message_id:
@@ -111,7 +123,7 @@ def _parse(msg: EmailMessage, label: str) -> _Mail:
     sent = sent.astimezone(UTC).replace(tzinfo=None) if sent.tzinfo else sent
     # A mail with only attachments has no text body: its subject is the request ("March invoice", see attached).
     part = msg.get_body(preferencelist=("plain", "html"))
-    content = part.get_content() if part is not None else ""
+    content = _content(part) if part is not None else ""
     body = _html_text(content) if part is not None and part.get_content_subtype() == "html" else content
     subject = str(msg.get("Subject") or "").strip()
     return _Mail(message_id, parent, sender, subject, body.strip(), sent, _automated(msg, sender))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,9 @@ from typing import Any
 
 from ingest.records import AccountHint, IngestError, QuestionRecord, loads_json, text_field
 from ingest.timeparse import parse_timestamp
+
+_FIELD_LIMIT = 2**31 - 1
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,12 @@ def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now
 def read_csv(path: Path, columns: ColumnMap, now: datetime) -> Iterator[QuestionRecord | IngestError]:
     """Rows become questions; without an id column the row number is the id (stable for an unchanged file)."""
     source = f"csv:{path.name}"
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+    # The csv module's 128 KiB field limit raises mid-row, and the reader then resumes inside that row: a later
+    # field with a line break reads as rows of its own. Lifted (never lowered, so concurrent readers agree), a long
+    # text is read whole and the store reports it (`ingest.store.MAX_TEXT_CHARS`).
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    # surrogateescape, not replace: a real U+FFFD in valid UTF-8 is text, only undecodable bytes become surrogates
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.DictReader(fh)
         try:
             fields = reader.fieldnames or []
@@ -74,7 +83,7 @@ def read_csv(path: Path, columns: ColumnMap, now: datetime) -> Iterator[Question
             except csv.Error as exc:  # a field over `csv.field_size_limit()` (a pasted log), a stray quote
                 yield IngestError(str(path), f"line {n}", f"unreadable row: {exc}")
                 continue
-            if any("\ufffd" in v for v in row.values() if isinstance(v, str)):
+            if any(_UNDECODABLE.search(v) for v in row.values() if isinstance(v, str)):
                 yield IngestError(str(path), f"line {n}", "not valid UTF-8")
                 continue
             try:
