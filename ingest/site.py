@@ -99,11 +99,11 @@ def _page_urls(http: httpx.Client, sitemap_url: str, opts: CrawlOptions) -> tupl
             continue
         try:
             kind, locs = _parse_sitemap(body.content)
+        except defusedxml.DefusedXmlException as exc:  # before ValueError, which it subclasses
+            errors.append(IngestError(url, "sitemap", f"refused: it declares XML entities, never expanded ({exc!r})"))
+            continue
         except (ET.ParseError, ValueError) as exc:
             errors.append(IngestError(url, "sitemap", f"not a sitemap: {exc}"))
-            continue
-        except defusedxml.DefusedXmlException as exc:
-            errors.append(IngestError(url, "sitemap", f"refused: it declares XML entities, never expanded ({exc!r})"))
             continue
         if kind == "sitemapindex" and depth < MAX_SITEMAP_DEPTH:
             pending += [(loc, depth + 1) for loc in locs]
@@ -115,22 +115,25 @@ def _page_urls(http: httpx.Client, sitemap_url: str, opts: CrawlOptions) -> tupl
 
 
 def _parse_sitemap(content: bytes) -> tuple[str, list[str]]:
-    """The root element's local name and every `<loc>` in it (namespace-agnostic; `.xml.gz` bodies unpacked).
+    """The root element's local name and each `<url>`'s or `<sitemap>`'s `<loc>` (namespace-agnostic; `.gz` unpacked).
 
     Raises `ET.ParseError`, ValueError (too deep, too big once unpacked) or a `defusedxml` refusal (entities).
     """
     if content[:2] == b"\x1f\x8b":
         content = _gunzip(content, MAX_SITEMAP_BYTES)
-    root_tag, depth, locs = "", 0, []
+    path: list[str] = []  # local names of the open elements
+    root_tag, locs = "", []
     for event, el in SafeET.iterparse(io.BytesIO(content), events=("start", "end")):
+        name = el.tag.rsplit("}", 1)[-1]
         if event == "start":
-            depth += 1
-            root_tag = root_tag or el.tag.rsplit("}", 1)[-1]
-            if depth > MAX_XML_DEPTH:
+            path.append(name)
+            root_tag = root_tag or name
+            if len(path) > MAX_XML_DEPTH:
                 raise ValueError(f"elements nested deeper than {MAX_XML_DEPTH} levels")
             continue
-        depth -= 1
-        if el.tag.rsplit("}", 1)[-1] == "loc" and el.text and el.text.strip():
+        path.pop()
+        # only a <url>'s or <sitemap>'s own <loc>: an <image:loc> inside a <url> is a picture, not a page
+        if name == "loc" and path[-1:] in (["url"], ["sitemap"]) and el.text and el.text.strip():
             locs.append(el.text.strip())
         el.clear()  # a 50,000-URL sitemap need not be held as a tree
     return root_tag, locs
