@@ -1,7 +1,8 @@
 """API-key authentication, scopes and per-key rate limits for the `/v1` API.
 
 A request carries its key as `Authorization: Bearer dg_…` (or `X-API-Key: dg_…`). Missing, unknown or revoked
-keys get 401 with `WWW-Authenticate: Bearer`; a key without the route's scope gets 403 naming the scope; a key over
+keys get 401 with `WWW-Authenticate: Bearer`; a key whose scopes do not grant the route's permission
+(`usecases.permissions`) gets 403 naming the scopes that would; a key over
 its per-minute budget gets 429 with `Retry-After`. `DOCGAP_API_AUTH=false` turns all of this off for local
 development. Web pages and the Slack webhook (which checks Slack's signature) do not use these dependencies.
 """
@@ -21,8 +22,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
-from core.models import ApiKey
-from usecases.apikeys import find_key, has_scope
+from usecases.apikeys import find_key
+from usecases.permissions import OPERATOR, Actor, Permission, PermissionDenied, key_actor, require
 
 WINDOW_SECONDS = 60.0
 
@@ -85,32 +86,45 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_scope(scope: str) -> Callable[..., Any]:
-    """A dependency that lets a request through only with an active key holding `scope` (or `admin`)."""
+def require_permission(permission: Permission) -> Callable[..., Any]:
+    """A dependency that lets a request through only with an active key whose scopes grant `permission`.
+
+    Scopes map onto the same permissions as people's roles (`usecases.permissions`); the dependency returns the
+    key as an `Actor`, which the route hands to the use case.
+    """
 
     async def check(
         runtime: RuntimeDep,
         limiter: LimiterDep,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         header_key: Annotated[str | None, Security(_header)],
-    ) -> ApiKey | None:
+    ) -> Actor:
         if not runtime.settings.api_auth:
-            return None
+            return OPERATOR
         secret = bearer.credentials if bearer is not None else header_key
         if not secret:
             raise _unauthorized("an API key is required: `Authorization: Bearer <key>` (see `docgap keys create`)")
         key = await run_in_threadpool(find_key, runtime, secret.strip())
         if key is None:
             raise _unauthorized("unknown or revoked API key")
-        if not has_scope(key.scopes, scope):
-            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+        actor = key_actor(key.name, key.scopes)
+        try:
+            require(actor, permission)
+        except PermissionDenied as exc:
+            raise HTTPException(403, str(exc)) from exc
         limit = key.rate_limit_per_minute or runtime.settings.api_rate_limit_per_minute
         wait = limiter.hit(key.id or 0, limit)
         if wait:
             raise HTTPException(
                 429, f"rate limit of {limit} requests per minute exceeded", headers={"Retry-After": str(wait)}
             )
-        return key
+        return actor
 
-    check.__name__ = f"require_{scope.replace(':', '_')}"
+    check.__name__ = f"require_{permission.value.replace(':', '_')}"
     return check
+
+
+ReadKey = Annotated[Actor, Depends(require_permission(Permission.READ))]
+AskKey = Annotated[Actor, Depends(require_permission(Permission.ASK))]
+TopicWriteKey = Annotated[Actor, Depends(require_permission(Permission.WRITE_TOPICS))]
+QuestionWriteKey = Annotated[Actor, Depends(require_permission(Permission.WRITE_QUESTIONS))]

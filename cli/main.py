@@ -35,11 +35,13 @@ accounts_app = typer.Typer(help="Manage customer accounts (CRM import).", no_arg
 topics_app = typer.Typer(help="List recurring question topics, or export question→topic assignments.")
 report_app = typer.Typer(help="Generate reports.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys for the `/v1` JSON API.", no_args_is_help=True)
+users_app = typer.Typer(help="Create, list and disable the people who log in to the pages.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(topics_app, name="topics")
 app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 out = Console()
 err = Console(stderr=True)
@@ -405,10 +407,11 @@ def topics_merge(
     Example: `docgap topics merge 12 31 --into 7`
     """
     from clustering.curation import CurationError
-    from usecases.pipeline import merge
+    from usecases.permissions import OPERATOR
+    from usecases.topics import merge_topics
 
     try:
-        t = merge(_runtime(), sources, into)
+        t = merge_topics(_runtime(), OPERATOR, sources, into)
     except (CurationError, LookupError) as exc:
         _fail(str(exc))
         return
@@ -429,10 +432,11 @@ def topics_split(
     Later re-clusters keep the two apart. Example: `docgap topics split 7 --question 120 --question 121`
     """
     from clustering.curation import CurationError
-    from usecases.pipeline import split
+    from usecases.permissions import OPERATOR
+    from usecases.topics import split_topic
 
     try:
-        t = split(_runtime(), topic_id, question, label)
+        t = split_topic(_runtime(), OPERATOR, topic_id, question, label)
     except (CurationError, LookupError) as exc:
         _fail(str(exc))
         return
@@ -540,7 +544,9 @@ def report_weekly(
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[list[str], typer.Option(help="answers:read, questions:write or admin (all); repeat for several.")],
+    scope: Annotated[
+        list[str], typer.Option(help="answers:read, questions:write, topics:write or admin (all); repeat for several.")
+    ],
     name: Annotated[str, typer.Option(help="A label to recognise the key by in `docgap keys list`.")] = "",
     rate_limit: Annotated[
         int | None, typer.Option(min=1, help="Requests per minute (default: DOCGAP_API_RATE_LIMIT_PER_MINUTE).")
@@ -602,6 +608,67 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its pre
         _fail(str(exc))
         return
     out.print(f"revoked API key {info.id} ({info.prefix}…) at {info.revoked_at}")
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="The user name they log in with (no spaces).")],
+    role: Annotated[str, typer.Option(help="account_manager, docs_writer or admin.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin instead of generating one.")
+    ] = False,
+) -> None:
+    """Create a user. Without `--password-stdin` a random password is generated and printed, alone on stdout, once.
+
+    Example: `docgap users create dana --role docs_writer` or `printf %s "$PW" | docgap users create dana --role
+    admin --password-stdin`
+    """
+    from usecases.permissions import OPERATOR
+    from usecases.users import UserError, create_user, new_password
+
+    password = sys.stdin.read().rstrip("\r\n") if password_stdin else new_password()
+    try:
+        user = create_user(_runtime(), OPERATOR, name, role, password)
+    except UserError as exc:
+        _fail(str(exc))
+        return
+    err.print(f"user {user.name} ({user.role}) created")
+    if not password_stdin:
+        err.print("password, shown this once:")
+        print(password)
+
+
+@users_app.command("list")
+def users_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List users with their role and whether they are disabled (never a password or its hash)."""
+    from usecases.permissions import OPERATOR
+    from usecases.users import list_users
+
+    rows = list_users(_runtime(), OPERATOR)
+    if as_json:
+        print(json.dumps([asdict(u) for u in rows], indent=1))
+        return
+    if not rows:
+        out.print("No users yet: `docgap users create NAME --role admin`.")
+        return
+    table = Table("id", "name", "role", "created", "disabled")
+    for u in rows:
+        table.add_row(str(u.id), u.name, u.role, u.created_at, "yes" if u.disabled else "")
+    out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
+    """Disable a user: they cannot log in any more and their open sessions end now."""
+    from usecases.permissions import OPERATOR
+    from usecases.users import disable_user
+
+    try:
+        user = disable_user(_runtime(), OPERATOR, name)
+    except LookupError as exc:
+        _fail(str(exc))
+        return
+    out.print(f"disabled {user.name}")
 
 
 @app.command()

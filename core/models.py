@@ -242,3 +242,33 @@ class ApiKey(SQLModel, table=True):
     last_used_at: NaiveDatetime | None = None
     revoked_at: NaiveDatetime | None = None
     rate_limit_per_minute: int | None = None
+
+
+ROLES = ("account_manager", "docs_writer", "admin")
+"""What a person may do is decided by their role (`usecases.permissions`)."""
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the pages. Only an argon2 hash of the password is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    role: str
+    password_hash: str
+    created_at: NaiveDatetime
+    disabled_at: NaiveDatetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """A logged-in browser. The cookie carries a random token; the database keeps its SHA-256 (like API keys).
+
+    Sessions live server-side so that logging out, disabling a user or changing a role takes effect at once.
+    `csrf_token` is the value every state-changing form of this session must echo back.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime

@@ -16,7 +16,11 @@ from api.routers import accounts, answers, feedback, questions, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from usecases.jobs import Scheduler, default_jobs
+from usecases.users import LoginThrottle
 from web import STATIC_DIR
+from web.auth import get_throttle
+from web.login import EXCEPTION_HANDLERS
+from web.login import router as login_router
 from web.routes import router as web_router
 
 
@@ -42,9 +46,14 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
         "The `/v1` API needs an API key (`docgap keys create --scope answers:read`), sent as "
         "`Authorization: Bearer dg_…` or `X-API-Key: dg_…`.",
     )
+    app.state.runtime = runtime
     app.dependency_overrides[get_runtime] = lambda: runtime
     limiter = RateLimiter(lambda: runtime.clock())  # read each time: tests move the clock
     app.dependency_overrides[get_limiter] = lambda: limiter
+    throttle = LoginThrottle(lambda: runtime.clock())
+    app.dependency_overrides[get_throttle] = lambda: throttle
+    for exc, handler in EXCEPTION_HANDLERS.items():
+        app.add_exception_handler(exc, handler)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -56,6 +65,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(questions.router)
     app.include_router(webhooks.router)
+    app.include_router(login_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.embedding import SentenceTransformerEmbedder
@@ -117,3 +119,43 @@ def api_headers(demo_runtime: Runtime) -> dict[str, str]:
 def openai_server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
+
+
+WEB_USERS = {
+    "account_manager": ("ada-am", "ada-password-0001"),
+    "docs_writer": ("wes-writer", "wes-password-0002"),
+    "admin": ("ali-admin", "ali-password-0003"),
+}
+"""One user per role (name, password), created in the demo by the `web_users` fixture."""
+
+
+@pytest.fixture(scope="session")
+def web_users(demo_runtime: Runtime) -> dict[str, tuple[str, str]]:
+    from usecases.permissions import OPERATOR
+    from usecases.users import create_user, list_users
+
+    have = {u.name for u in list_users(demo_runtime, OPERATOR)}
+    for role, (name, password) in WEB_USERS.items():
+        if name not in have:
+            create_user(demo_runtime, OPERATOR, name, role, password)
+    return WEB_USERS
+
+
+def form_token(html: str) -> str:
+    """The `csrf_token` hidden field of the first form on a page."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a csrf_token"
+    return found.group(1)
+
+
+@contextmanager
+def logged_in(base_url: str, name: str, password: str) -> Iterator[tuple[httpx.Client, str]]:
+    """`with logged_in(url, name, password) as (client, csrf):` a client that logged in through the real form, and
+    its session's CSRF token (read off a page)."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        token = form_token(client.get("/login").text)
+        r = client.post("/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"})
+        assert r.status_code == 303, (r.status_code, r.text[:300])
+        yield client, form_token(client.get("/chat").text)

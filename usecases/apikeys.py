@@ -21,7 +21,7 @@ from core.runtime import Runtime
 KEY_PREFIX = "dg_"
 SHOWN_PREFIX_CHARS = 10
 """How much of a key lists show: `dg_` and 7 random characters, enough to tell keys apart, useless to log in."""
-SCOPES = ("answers:read", "questions:write", "admin")
+SCOPES = ("answers:read", "questions:write", "topics:write", "admin")
 """`admin` implies every other scope."""
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 """`last_used_at` is written at most this often per key, so a busy key does not turn every read into a write."""
@@ -54,9 +54,6 @@ class KeyInfo:
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
-
-def has_scope(scopes: list[str], needed: str) -> bool:
-    return "admin" in scopes or needed in scopes
 
 
 def create_key(runtime: Runtime, scopes: list[str], name: str = "", rate_limit: int | None = None) -> CreatedKey:

@@ -13,7 +13,29 @@ from ingest.slack import read_slack_export
 from ingest.zendesk import read_zendesk
 from reports.weekly import build_weekly_report, save_report
 from usecases.apikeys import create_key
+from usecases.permissions import OPERATOR
 from usecases.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
+from usecases.users import create_user, list_users, new_password
+
+DEMO_USERS = (("am", "account_manager"), ("writer", "docs_writer"), ("admin", "admin"))
+
+
+def demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
+    """One user per role with a fresh random password: (name, password, role).
+
+    The demo prints them once; only hashes are stored. Re-running the demo disables none and creates none twice:
+    a user who already exists keeps the password printed the first time, and is listed with "(unchanged)".
+    """
+    have = {u.name for u in list_users(runtime, OPERATOR)}
+    made = []
+    for name, role in DEMO_USERS:
+        if name in have:
+            made.append((name, "(unchanged: printed when the demo first ran)", role))
+            continue
+        password = new_password()
+        create_user(runtime, OPERATOR, name, role, password)
+        made.append((name, password, role))
+    return made
 
 
 def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callable[[str], None] = print) -> str:
@@ -49,4 +71,6 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
     # A key for trying the API (README's curl examples); a new one each run, since only hashes are stored.
     key = create_key(runtime, ["answers:read", "questions:write"], name="demo")
     log(f"API key for the demo (answers:read, questions:write), shown once: {key.secret}")
+    for name, password, role in demo_users(runtime):
+        log(f"log in as {name} ({role.replace('_', ' ')}), password shown once: {password}")
     return f"demo ready in {time.monotonic() - started:.0f}s: {c.topics} topics, weekly report for {report.week_start}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -9,7 +10,7 @@ from urllib.parse import urlencode
 import numpy as np
 from sqlmodel import Session, col, func, select
 
-from clustering.curation import LineageEntry, lineage
+from clustering.curation import LineageEntry, lineage, set_status
 from clustering.topics import (
     COVERAGE_VIEWS,
     TopicDetail,
@@ -25,7 +26,9 @@ from core.runtime import Runtime
 from core.vectors import QUESTIONS
 from retrieval.centroids import TOPICS
 from retrieval.index import Passage, search
+from usecases import pipeline
 from usecases.paging import PAGE_SIZE, paging
+from usecases.permissions import Actor, Permission, require
 
 PERIODS = ((7, "last 7 days"), (30, "last 30 days"), (90, "last 90 days"))
 
@@ -195,3 +198,28 @@ def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
     return TopicPage(detail, passages, lineage(runtime, topic_id), [(i, label) for i, label in targets if i])
 
 
+
+
+def change_topic(
+    runtime: Runtime,
+    actor: Actor,
+    topic_id: int,
+    status: str,
+    notes: str | None = None,
+    label: str | None = None,
+) -> Topic:
+    """A writer's decision on a topic: its status, and optionally notes and a new title."""
+    require(actor, Permission.WRITE_TOPICS)
+    return set_status(runtime, topic_id, status, notes, label)
+
+
+def merge_topics(runtime: Runtime, actor: Actor, sources: Sequence[int], into: int) -> Topic:
+    require(actor, Permission.WRITE_TOPICS)
+    return pipeline.merge(runtime, sources, into)
+
+
+def split_topic(
+    runtime: Runtime, actor: Actor, topic_id: int, question_ids: Sequence[int] | None = None, label: str | None = None
+) -> Topic:
+    require(actor, Permission.WRITE_TOPICS)
+    return pipeline.split(runtime, topic_id, question_ids, label)

@@ -1,26 +1,32 @@
-"""Page routes. Each builds its page context (`web.pages`) and renders one template."""
+"""Page routes. Each asks a use case for its page's contents and renders one template.
+
+Every route here needs a signed-in user (the router's dependency); forms that change something also need the
+session's CSRF token (`FormUser`). The use cases decide what the user's role allows and say no with
+`PermissionDenied`, shown as a 403 page.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import RuntimeDep
-from clustering.curation import CurationError, set_status
-from retrieval.answer import answer_question
+from clustering.curation import CurationError
 from usecases.accounts import account_names, account_page, accounts_page
+from usecases.answers import ask
 from usecases.docs import doc_page, section_heading
-from usecases.pipeline import merge, split
+from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
-from usecases.topics import board_page, topic_page, unassigned_page
+from usecases.topics import board_page, change_topic, merge_topics, split_topic, topic_page, unassigned_page
 from web import TEMPLATES_DIR
+from web.auth import FormUser, current_user
 from web.pages import answer_html, link_topics, markdown_html, markdown_plain, sparkline
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters.update(
     markdown=markdown_html,
@@ -32,9 +38,14 @@ templates.env.filters.update(
 )
 
 
-def _render(request: Request, name: str, runtime: Any, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, runtime: Any, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page, with what every page shows: the mode (LLM or offline), and who is signed in with their form token."""
     context["llm_enabled"] = runtime.settings.llm_enabled
-    return templates.TemplateResponse(request, name, context)
+    user = getattr(request.state, "user", None)
+    context["user"] = user
+    context["csrf_token"] = user.csrf_token if user else ""
+    context["may_write_topics"] = bool(user and user.actor.may(Permission.WRITE_TOPICS))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -52,7 +63,7 @@ def board(
     if view not in ("gaps", "covered", "all"):
         view = "gaps"
     p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account))
-    return _render(request, "board.html", runtime, p=p)
+    return render(request, "board.html", runtime, p=p)
 
 
 def _positive(value: str | None) -> int | None:
@@ -64,21 +75,21 @@ def topic(request: Request, topic_id: int, runtime: RuntimeDep):
     page = topic_page(runtime, topic_id)
     if page is None:
         raise HTTPException(404, "no such topic")
-    return _render(request, "topic.html", runtime, p=page)
+    return render(request, "topic.html", runtime, p=page)
 
 
 @router.post("/topics/{topic_id}/status")
 def topic_status(
-    request: Request,
     topic_id: int,
     runtime: RuntimeDep,
+    user: FormUser,
     status: Annotated[str, Form()],
     notes: Annotated[str | None, Form()] = None,
     label: Annotated[str | None, Form()] = None,
     back: Annotated[str | None, Form()] = None,
 ):
     try:
-        set_status(runtime, topic_id, status, notes, label or None)
+        change_topic(runtime, user.actor, topic_id, status, notes, label or None)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     except LookupError as exc:
@@ -88,9 +99,9 @@ def topic_status(
 
 
 @router.post("/topics/{topic_id}/merge")
-def topic_merge(topic_id: int, runtime: RuntimeDep, into: Annotated[int, Form()]):
+def topic_merge(topic_id: int, runtime: RuntimeDep, user: FormUser, into: Annotated[int, Form()]):
     """Merge this topic into another, then show the topic that absorbed it."""
-    _decide(lambda: merge(runtime, [topic_id], into))
+    _decide(lambda: merge_topics(runtime, user.actor, [topic_id], into))
     return RedirectResponse(f"/topics/{into}", status_code=303)
 
 
@@ -98,11 +109,12 @@ def topic_merge(topic_id: int, runtime: RuntimeDep, into: Annotated[int, Form()]
 def topic_split(
     topic_id: int,
     runtime: RuntimeDep,
+    user: FormUser,
     question_ids: Annotated[list[int] | None, Form()] = None,
     label: Annotated[str | None, Form(max_length=200)] = None,
 ):
     """Split the ticked questions (or, with none ticked, the most distinct half) into a new topic and show it."""
-    new = _decide(lambda: split(runtime, topic_id, question_ids or None, label or None))
+    new = _decide(lambda: split_topic(runtime, user.actor, topic_id, question_ids or None, label or None))
     return RedirectResponse(f"/topics/{new.id}", status_code=303)
 
 
@@ -117,23 +129,24 @@ def _decide(action):  # type: ignore[no-untyped-def]
 
 @router.get("/questions/unassigned", response_class=HTMLResponse)
 def unassigned(request: Request, runtime: RuntimeDep, page: int = 1):
-    return _render(request, "unassigned.html", runtime, p=unassigned_page(runtime, page))
+    return render(request, "unassigned.html", runtime, p=unassigned_page(runtime, page))
 
 
 @router.get("/chat", response_class=HTMLResponse)
 def chat(request: Request, runtime: RuntimeDep):
-    return _render(request, "chat.html", runtime, answer=None, question="", account="", accounts=account_names(runtime))
+    return render(request, "chat.html", runtime, answer=None, question="", account="", accounts=account_names(runtime))
 
 
 @router.post("/chat", response_class=HTMLResponse)
 def chat_ask(
     request: Request,
     runtime: RuntimeDep,
+    user: FormUser,
     question: Annotated[str, Form(min_length=1, max_length=4000)],
     account: Annotated[str | None, Form()] = None,
 ):
-    result = answer_question(runtime, question, account=account or None)
-    return _render(
+    result = ask(runtime, user.actor, question, account=account or None)
+    return render(
         request,
         "chat.html",
         runtime,
@@ -146,7 +159,7 @@ def chat_ask(
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts(request: Request, runtime: RuntimeDep):
-    return _render(request, "accounts.html", runtime, rows=accounts_page(runtime))
+    return render(request, "accounts.html", runtime, rows=accounts_page(runtime))
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
@@ -154,7 +167,7 @@ def account(request: Request, account_id: int, runtime: RuntimeDep, page: int = 
     p = account_page(runtime, account_id, page)
     if p is None:
         raise HTTPException(404, "no such account")
-    return _render(request, "account.html", runtime, p=p)
+    return render(request, "account.html", runtime, p=p)
 
 
 @router.get("/kb/{url:path}", response_class=HTMLResponse)
@@ -162,19 +175,19 @@ def doc(request: Request, url: str, runtime: RuntimeDep):
     p = doc_page(runtime, url)
     if p is None:
         raise HTTPException(404, "no such page in the doc index")
-    return _render(request, "doc.html", runtime, p=p)
+    return render(request, "doc.html", runtime, p=p)
 
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, runtime: RuntimeDep):
-    return _render(request, "reports.html", runtime, reports=report_list(runtime))
+    return render(request, "reports.html", runtime, reports=report_list(runtime))
 
 
 @router.get("/reports/weekly/latest", response_class=HTMLResponse)
 def latest_report(request: Request, runtime: RuntimeDep):
     found = report_list(runtime)
     if not found:
-        return _render(request, "reports.html", runtime, reports=[])
+        return render(request, "reports.html", runtime, reports=[])
     return RedirectResponse(f"/reports/weekly/{found[0].period_start.isoformat()}", status_code=307)
 
 
@@ -183,4 +196,4 @@ def weekly(request: Request, week: date, runtime: RuntimeDep):
     report = weekly_report(runtime, week)
     if report is None:
         raise HTTPException(404, "no report for that week; run `docgap report weekly --week DATE`")
-    return _render(request, "report.html", runtime, report=report)
+    return render(request, "report.html", runtime, report=report)

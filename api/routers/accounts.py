@@ -6,15 +6,16 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import AUTH_RESPONSES, require_scope
+from api.auth import AUTH_RESPONSES, require_permission
 from api.deps import RuntimeDep
 from api.schemas import AccountTrendOut
 from clustering.trends import load_account_trends
+from usecases.permissions import Permission
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=AUTH_RESPONSES)
 
 
-@router.get("", response_model=list[AccountTrendOut], dependencies=[Depends(require_scope("answers:read"))])
+@router.get("", response_model=list[AccountTrendOut], dependencies=[Depends(require_permission(Permission.READ))])
 def get_accounts(
     runtime: RuntimeDep,
     rising_only: bool = Query(default=False, description="Only accounts whose leading indicator fired."),

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from api.auth import AUTH_RESPONSES, require_scope
+from api.auth import AUTH_RESPONSES, AskKey
 from api.deps import RuntimeDep
 from api.schemas import AnswerRequest, AnswerResponse, TopicRef
-from retrieval.answer import Answer, answer_question
+from retrieval.answer import Answer
+from usecases.answers import ask
 
 router = APIRouter(prefix="/v1", tags=["answers"], responses=AUTH_RESPONSES)
 
 
-@router.post("/answers", response_model=AnswerResponse, dependencies=[Depends(require_scope("answers:read"))])
-def create_answer(body: AnswerRequest, runtime: RuntimeDep) -> AnswerResponse:
+@router.post("/answers", response_model=AnswerResponse)
+def create_answer(body: AnswerRequest, runtime: RuntimeDep, actor: AskKey) -> AnswerResponse:
     """Answer from the documentation only (never from other accounts' questions)."""
-    return answer_response(answer_question(runtime, body.question, account=body.account, top_k=body.top_k))
+    return answer_response(ask(runtime, actor, body.question, account=body.account, top_k=body.top_k))
 
 
 def answer_response(a: Answer) -> AnswerResponse:

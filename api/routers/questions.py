@@ -13,12 +13,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from api.auth import AUTH_RESPONSES, require_scope
+from api.auth import AUTH_RESPONSES, require_permission
 from api.deps import RuntimeDep
 from api.routers.answers import answer_response
 from api.schemas import QuestionIn, QuestionOut
 from ingest.records import AccountHint, IngestResult, QuestionRecord
 from retrieval.answer import answer_question
+from usecases.permissions import Permission
 from usecases.questions import import_one, stored_question
 
 router = APIRouter(prefix="/v1", tags=["questions"], responses=AUTH_RESPONSES)
@@ -41,7 +42,7 @@ def _status(result: IngestResult) -> str:
 @router.post(
     "/questions",
     response_model=QuestionOut,
-    dependencies=[Depends(require_scope("questions:write"))],
+    dependencies=[Depends(require_permission(Permission.WRITE_QUESTIONS))],
     responses={422: {"description": "Invalid payload, or a message too long to be a question."}},
 )
 def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from api.auth import AUTH_RESPONSES, ErrorOut, require_scope
+from api.auth import AUTH_RESPONSES, ErrorOut, TopicWriteKey, require_permission
 from api.deps import RuntimeDep
 from api.schemas import (
     EmergingTopicOut,
@@ -20,17 +20,17 @@ from api.schemas import (
     TopicOut,
     TopicPage,
 )
-from clustering.curation import CurationError, lineage, set_status
+from clustering.curation import CurationError, lineage
 from clustering.topics import COVERAGE_VIEWS, TopicFilter, count_matching, list_topics, topic_detail
 from clustering.trends import load_emerging_topics
 from core.models import TOPIC_STATUSES
 from core.runtime import Runtime
 from usecases.accounts import account_id_named
-from usecases.pipeline import merge, split
+from usecases.permissions import Permission, PermissionDenied
+from usecases.topics import change_topic, merge_topics, split_topic
 
 router = APIRouter(prefix="/v1/topics", tags=["topics"], responses=AUTH_RESPONSES)
-_read = [Depends(require_scope("answers:read"))]
-_admin = [Depends(require_scope("admin"))]
+_read = [Depends(require_permission(Permission.READ))]
 _STATUS_PATTERN = f"^({'|'.join(TOPIC_STATUSES)})$"
 """Validated by FastAPI, so a bad value gets the same 422 body as every other invalid parameter."""
 TopicId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The topic's stable id.")]
@@ -106,24 +106,24 @@ def get_lineage(topic_id: TopicId, runtime: RuntimeDep) -> list[LineageOut]:
     return [LineageOut(**asdict(e)) for e in lineage(runtime, topic_id)]
 
 
-@router.post("/{topic_id}/status", response_model=TopicOut, dependencies=_admin, responses=_NOT_FOUND)
-def change_status(topic_id: TopicId, body: StatusChange, runtime: RuntimeDep) -> TopicOut:
+@router.post("/{topic_id}/status", response_model=TopicOut, responses=_NOT_FOUND)
+def change_status(topic_id: TopicId, body: StatusChange, runtime: RuntimeDep, actor: TopicWriteKey) -> TopicOut:
     """A docs writer's decision (status, notes, label); it survives re-clustering."""
-    _decide(lambda: set_status(runtime, topic_id, body.status, body.notes, body.label))
+    _decide(lambda: change_topic(runtime, actor, topic_id, body.status, body.notes, body.label))
     return _topic_out(runtime, topic_id)
 
 
-@router.post("/{topic_id}/merge", response_model=TopicOut, dependencies=_admin, responses=_REFUSED)
-def merge_topic(topic_id: TopicId, body: MergeRequest, runtime: RuntimeDep) -> TopicOut:
+@router.post("/{topic_id}/merge", response_model=TopicOut, responses=_REFUSED)
+def merge_topic(topic_id: TopicId, body: MergeRequest, runtime: RuntimeDep, actor: TopicWriteKey) -> TopicOut:
     """Merge this topic into `into`: its questions move there, and later re-clusters keep them together."""
-    target = _decide(lambda: merge(runtime, [topic_id], body.into))
+    target = _decide(lambda: merge_topics(runtime, actor, [topic_id], body.into))
     return _topic_out(runtime, target.id or 0)
 
 
-@router.post("/{topic_id}/split", response_model=TopicOut, status_code=201, dependencies=_admin, responses=_REFUSED)
-def split_topic(topic_id: TopicId, body: SplitRequest, runtime: RuntimeDep) -> TopicOut:
+@router.post("/{topic_id}/split", response_model=TopicOut, status_code=201, responses=_REFUSED)
+def split(topic_id: TopicId, body: SplitRequest, runtime: RuntimeDep, actor: TopicWriteKey) -> TopicOut:
     """Split questions out of this topic into a new one (returned); later re-clusters keep the two apart."""
-    new = _decide(lambda: split(runtime, topic_id, body.question_ids, body.label))
+    new = _decide(lambda: split_topic(runtime, actor, topic_id, body.question_ids, body.label))
     return _topic_out(runtime, new.id or 0)
 
 
@@ -135,6 +135,8 @@ def _decide(action):  # type: ignore[no-untyped-def]
         raise HTTPException(404, str(exc)) from exc
     except CurationError as exc:
         raise HTTPException(409, str(exc)) from exc
+    except PermissionDenied as exc:
+        raise HTTPException(403, str(exc)) from exc
 
 
 def _topic_out(runtime: Runtime, topic_id: int) -> TopicOut:

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.conftest import logged_in
+
 
 @pytest.fixture()
 def api(live_server, api_headers) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
@@ -66,7 +68,11 @@ def test_health_and_openapi(live_server) -> None:  # type: ignore[no-untyped-def
     assert "security" not in spec["paths"]["/healthz"]["get"]
 
 
-def test_web_pages_need_no_key(live_server) -> None:  # type: ignore[no-untyped-def]
+def test_pages_need_a_login_not_an_api_key(live_server, api_headers, web_users) -> None:  # type: ignore[no-untyped-def]
     for path in ("/", "/chat", "/accounts"):
-        assert httpx.get(f"{live_server.url}{path}", timeout=30).status_code == 200, path
-    assert httpx.post(f"{live_server.url}/v1/answers", json={"question": "PIN?"}).status_code == 401
+        r = httpx.get(f"{live_server.url}{path}", headers=api_headers, timeout=30)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    with logged_in(live_server.url, *web_users["account_manager"]) as (client, _):
+        for path in ("/", "/chat", "/accounts"):
+            assert client.get(path).status_code == 200, path
+        assert client.post("/v1/answers", json={"question": "PIN?"}).status_code == 401, "a login is not an API key"

@@ -42,13 +42,24 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
+def log_in(pg: Page, name: str, password: str) -> None:
+    """Through the login form, as a person would (the board is where it lands)."""
+    pg.goto("/login")
+    pg.get_by_label("User name").fill(name)
+    pg.get_by_label("Password").fill(password)
+    pg.get_by_role("button", name="Log in").click()
+    pg.wait_for_url(re.compile(r"/$"))
+
+
 @pytest.fixture()
-def page(browser: Browser, live_server) -> Iterator[Page]:
+def page(browser: Browser, live_server, web_users) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+    """A browser signed in as the docs writer (the role that works the board)."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(pg, *web_users["docs_writer"])
     try:
         yield pg
     finally:
@@ -309,7 +320,7 @@ def test_unknown_pages_are_404(page: Page) -> None:
     assert page.goto("/reports/weekly/1999-01-04").status == 404
 
 
-def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, demo_copy) -> None:  # type: ignore[no-untyped-def]
+def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, web_users, demo_copy) -> None:  # type: ignore[no-untyped-def]
     """On a private copy (the shared demo must not change): tick questions, split them out, merge them back."""
     from tests.conftest import LiveServer
 
@@ -317,6 +328,7 @@ def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, demo_copy)
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(15_000)
         page = context.new_page()
+        log_in(page, *web_users["docs_writer"])
         page.goto("/?view=all")
         board_rows(page).first.locator("a").first.click()
         page.wait_for_url(re.compile(r"/topics/\d+$"))

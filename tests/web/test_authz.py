@@ -1,0 +1,237 @@
+"""Every page and form × {anonymous, each role} × {valid, missing, wrong CSRF token}, over real HTTP.
+
+The server runs on a private copy of the analysed demo (the forms merge and split its topics). Each case logs in
+through the real login form; a refused change must leave the data as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlmodel import Session, col, func, select
+
+from core.models import Account, ChatTurn, Document, LoginSession, Report, Topic
+from core.runtime import Runtime
+from server.app import create_app
+from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
+
+ROLES = tuple(WEB_USERS)
+PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/webhooks/slack/events"}
+"""Reachable without a login: the login form, the health check, the Slack webhook (Slack signs its requests) and
+the API's own documentation (it describes
+`/v1`, which has its API keys, and holds no customer data)."""
+WRITERS = {"docs_writer", "admin"}
+EVERYONE = set(ROLES)
+
+
+@pytest.fixture(scope="module")
+def runtime(demo_runtime: Runtime, web_users, tmp_path_factory: pytest.TempPathFactory) -> Runtime:  # type: ignore[no-untyped-def]
+    target = tmp_path_factory.mktemp("authz") / "data"
+    shutil.copytree(demo_runtime.settings.data_dir, target)
+    return make_runtime(target, demo_runtime.embedder)
+
+
+@pytest.fixture(scope="module")
+def server(runtime: Runtime) -> Iterator[LiveServer]:
+    with LiveServer(runtime) as s:
+        yield s
+
+
+def _count(rt: Runtime, what: object) -> int:
+    with Session(rt.engine) as s:
+        return int(s.exec(select(func.count()).select_from(what)).one())  # type: ignore[call-overload]
+
+
+class Ids:
+    """Real ids to fill the routes' parameters with; topics handed out one by one, since merges retire them."""
+
+    def __init__(self, rt: Runtime) -> None:
+        with Session(rt.engine) as s:
+            topics = s.exec(
+                select(Topic.id).where(col(Topic.active).is_(True), Topic.size >= 4).order_by(col(Topic.id))
+            ).all()
+            self.account = s.exec(select(Account.id)).first()
+            self.doc = s.exec(select(Document.url)).first()
+            self.week = s.exec(select(Report.period_start)).first()
+        self._topics = iter(topics[1:])
+        self.topic = topics[0]
+
+    def fresh_topic(self) -> int:
+        return next(self._topics)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    """The route's path as declared (the matrix must name every declared route)."""
+    allowed: set[str]
+    request: Callable[[Ids], tuple[str, dict[str, object]]]
+    """(concrete URL, form fields)."""
+    state: Callable[[Runtime, str], object] | None = None
+    """Something the request would change (given the URL), read before and after a refused one."""
+    success: int = 303
+    lands: str = "/topics/"
+    """Where an allowed POST redirects (or, with `success` 200, a text the page it renders shows)."""
+
+
+def _topic_of(url: str) -> int:
+    return int(url.split("/")[2])
+
+
+def _topic_row(rt: Runtime, url: str) -> tuple[str, bool, int]:
+    with Session(rt.engine) as s:
+        t = s.get(Topic, _topic_of(url))
+        assert t is not None
+        return t.status, t.active, t.size
+
+
+def _sessions(rt: Runtime, url: str) -> int:
+    return _count(rt, LoginSession)
+
+
+def _turns(rt: Runtime, url: str) -> int:
+    return _count(rt, ChatTurn)
+
+
+def _status_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return f"/topics/{ids.fresh_topic()}/status", {"status": "triaged", "notes": "checked"}
+
+
+def _merge_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return f"/topics/{ids.fresh_topic()}/merge", {"into": ids.topic}
+
+
+def _split_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return f"/topics/{ids.fresh_topic()}/split", {"label": "split by the matrix"}
+
+
+CASES = [
+    Case("GET", "/", EVERYONE, lambda ids: ("/?view=all", {})),
+    Case("GET", "/topics/{topic_id}", EVERYONE, lambda ids: (f"/topics/{ids.topic}", {})),
+    Case("GET", "/questions/unassigned", EVERYONE, lambda ids: ("/questions/unassigned", {})),
+    Case("GET", "/chat", EVERYONE, lambda ids: ("/chat", {})),
+    Case("GET", "/accounts", EVERYONE, lambda ids: ("/accounts", {})),
+    Case("GET", "/accounts/{account_id}", EVERYONE, lambda ids: (f"/accounts/{ids.account}", {})),
+    Case("GET", "/kb/{url:path}", EVERYONE, lambda ids: (f"/kb/{ids.doc}", {})),
+    Case("GET", "/reports", EVERYONE, lambda ids: ("/reports", {})),
+    Case("GET", "/reports/weekly/latest", EVERYONE, lambda ids: ("/reports/weekly/latest", {})),
+    Case("GET", "/reports/weekly/{week}", EVERYONE, lambda ids: (f"/reports/weekly/{ids.week}", {})),
+    Case("POST", "/topics/{topic_id}/status", WRITERS, _status_case, _topic_row),
+    Case("POST", "/topics/{topic_id}/merge", WRITERS, _merge_case, _topic_row),
+    Case("POST", "/topics/{topic_id}/split", WRITERS, _split_case, _topic_row),
+    Case("POST", "/chat", EVERYONE, lambda ids: ("/chat", {"question": "How do I change my PIN?"}), _turns, 200,
+         'class="answer'),
+    Case("POST", "/logout", EVERYONE, lambda ids: ("/logout", {}), _sessions, 303, "/login"),
+]
+
+
+def _routes(routes: list) -> Iterator[tuple[str, str]]:  # type: ignore[type-arg]
+    """(method, path) of every route, including those of included routers (FastAPI wraps them)."""
+    for r in routes:
+        if hasattr(r, "original_router"):
+            yield from _routes(r.original_router.routes)
+        elif hasattr(r, "methods") and r.methods:
+            yield from ((m, r.path) for m in r.methods - {"HEAD"})
+
+
+def test_the_matrix_names_every_page_route(runtime: Runtime) -> None:
+    declared = {
+        (m, path)
+        for m, path in _routes(create_app(runtime).routes)
+        if not path.startswith(("/v1/", "/static")) and path not in PUBLIC
+    }
+    assert declared == {(c.method, c.path) for c in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_anonymous_is_sent_to_log_in_and_changes_nothing(server: LiveServer, runtime: Runtime, case: Case) -> None:
+    url, form = case.request(Ids(runtime))
+    before = case.state(runtime, url) if case.state else None
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        r = client.request(case.method, url, data=form or None)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login"), (r.status_code, r.text[:200])
+    if case.state:
+        assert case.state(runtime, url) == before
+
+
+ids_cache: dict[str, Ids] = {}
+
+
+@pytest.mark.parametrize(
+    ("case", "role", "token"),
+    [(c, role, token) for c in CASES for role in ROLES for token in (("valid", "missing", "wrong")
+                                                                     if c.method == "POST" else ("none",))],
+    ids=lambda v: f"{v.method} {v.path}" if isinstance(v, Case) else str(v),
+)
+def test_each_role_with_each_token(server: LiveServer, runtime: Runtime, case: Case, role: str, token: str) -> None:
+    """Pages: every role reads them (a GET carries no token). Forms: without the session's token, or with a wrong
+    one, refused for everyone; with it, done for the roles allowed and refused (403) for the others."""
+    ids = ids_cache.setdefault("ids", Ids(runtime))
+    with logged_in(server.url, *WEB_USERS[role]) as (client, csrf):
+        url, form = case.request(ids)
+        if case.method == "GET":
+            r = client.get(url, follow_redirects=True)
+            assert r.status_code == 200, (r.status_code, r.text[:200])
+            return
+        fields = dict(form)
+        if token == "valid":
+            fields["csrf_token"] = csrf
+        elif token == "wrong":
+            fields["csrf_token"] = csrf[::-1]
+        before = case.state(runtime, url) if case.state else None
+        r = client.post(url, data=fields)
+        if token == "valid" and role in case.allowed:
+            assert r.status_code == case.success, (r.status_code, r.text[:300])
+            if case.success == 303:
+                assert r.headers["location"].startswith(case.lands), r.headers["location"]
+            else:
+                assert case.lands in r.text
+            if case.state:
+                assert case.state(runtime, url) != before, "an allowed request changed nothing"
+            return
+        assert r.status_code == 403, (r.status_code, r.text[:300])
+        if case.state:
+            assert case.state(runtime, url) == before, "a refused request changed something"
+
+
+def test_a_form_posted_from_another_site_is_refused(server: LiveServer, runtime: Runtime) -> None:
+    """The issue's attack: a cross-origin POST to a topic's status. Refused even with the victim's own token."""
+    ids = Ids(runtime)
+    url = f"/topics/{ids.topic}/status"
+    before = _topic_row(runtime, url)
+    with logged_in(server.url, *WEB_USERS["admin"]) as (client, csrf):
+        r = client.post(url, data={"status": "dismissed", "csrf_token": csrf},
+                        headers={"Origin": "https://evil.example"})  # fmt: skip
+        assert r.status_code == 403 and "Origin" in r.text
+        same = client.post(url, data={"status": before[0], "csrf_token": csrf}, headers={"Origin": server.url})
+        assert same.status_code == 303
+    assert _topic_row(runtime, url) == before
+
+
+def test_an_account_manager_sees_no_change_forms(server: LiveServer, runtime: Runtime) -> None:
+    ids = Ids(runtime)
+    for role, writes in (("account_manager", False), ("docs_writer", True)):
+        with logged_in(server.url, *WEB_USERS[role]) as (client, _):
+            html = client.get(f"/topics/{ids.topic}").text
+        assert (f'action="/topics/{ids.topic}/merge"' in html) is writes, role
+        assert (f'action="/topics/{ids.topic}/status"' in html) is writes, role
+
+
+def test_every_state_changing_form_carries_a_token(server: LiveServer, runtime: Runtime) -> None:
+    """Each POST form on the pages a docs writer sees has the hidden `csrf_token` field."""
+    import re
+
+    ids = Ids(runtime)
+    forms = 0
+    with logged_in(server.url, *WEB_USERS["docs_writer"]) as (client, csrf):
+        for path in ("/", f"/topics/{ids.topic}", "/chat", "/accounts"):
+            html = client.get(path).text
+            for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
+                forms += 1
+                assert f'name="csrf_token" value="{csrf}"' in form, form[:200]
+    assert forms >= 5
