@@ -39,6 +39,16 @@ class CentroidCache:
         with Session(runtime.engine) as session:
             return self._closest(session, str(runtime.engine.url), qvecs)
 
+    def ranked(self, runtime: Runtime, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The `k` active topics closest to `qvec`, closest first, with their cosines."""
+        with Session(runtime.engine) as session:
+            ids, matrix = self._load(session, str(runtime.engine.url))
+        if not ids:
+            return []
+        sims = matrix @ np.asarray(qvec, dtype=np.float32)
+        order = np.argsort(-sims)[:k]
+        return [(ids[int(i)], float(sims[i])) for i in order]
+
     def _closest(self, session: Session, key: str, qvecs: np.ndarray) -> list[tuple[int | None, float]]:
         ids, matrix = self._load(session, key)
         if not ids or len(qvecs) == 0:

@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import RuntimeDep
 from clustering.curation import CurationError
+from usecases import answers
 from usecases.accounts import account_names, account_page, accounts_page
-from usecases.answers import ask
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
@@ -145,7 +145,7 @@ def chat_ask(
     question: Annotated[str, Form(min_length=1, max_length=4000)],
     account: Annotated[str | None, Form()] = None,
 ):
-    result = ask(runtime, user.actor, question, account=account or None)
+    result = answers.chat(runtime, user.actor, question, account=account or None)
     return render(
         request,
         "chat.html",
