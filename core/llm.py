@@ -6,8 +6,10 @@ whole or streamed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 class LLMError(RuntimeError):
@@ -18,6 +20,21 @@ class LLMError(RuntimeError):
 class Message:
     role: str
     content: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolReply:
+    """What the model did with the tools it was offered: called some, or answered in text."""
+
+    text: str
+    calls: list[ToolCall]
 
 
 class LLMClient:
@@ -41,6 +58,33 @@ class LLMClient:
         if not text:
             raise LLMError("LLM returned an empty answer")
         return text
+
+    def use_tools(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ToolReply:
+        """One turn with `tools` offered (OpenAI function calling).
+
+        `messages` are protocol dicts, so a caller can hand back the model's tool calls and their results
+        (`role: tool`) for the next turn.
+        """
+        try:
+            res = self._client.chat.completions.create(
+                model=self.model, messages=messages, tools=tools, temperature=0.0  # type: ignore[arg-type]
+            )
+        except Exception as exc:
+            raise LLMError(f"LLM call failed: {exc}") from exc
+        if not res.choices:
+            raise LLMError("LLM returned no choice")
+        message = res.choices[0].message
+        calls = []
+        for call in message.tool_calls or []:
+            function = getattr(call, "function", None)
+            if function is None:
+                continue
+            try:
+                arguments = json.loads(function.arguments or "{}")
+            except json.JSONDecodeError as exc:
+                raise LLMError(f"LLM called {function.name} with arguments that are not JSON") from exc
+            calls.append(ToolCall(call.id, function.name, arguments if isinstance(arguments, dict) else {}))
+        return ToolReply((message.content or "").strip(), calls)
 
     def stream(self, messages: list[Message], temperature: float = 0.1) -> Iterator[str]:
         try:

@@ -3,7 +3,8 @@
 It stands at the network edge where OpenAI, vLLM or Ollama would be. Its "model" is simple and deterministic:
 it answers from the first numbered passage in the prompt, cites it as [1], and also cites a passage number that
 does not exist, so tests can check that invented citations are dropped; asked for a topic title, it makes a
-question from the first keyword. Requests are recorded for inspection.
+question from the first keyword; offered tools, it calls one chosen by the question's wording and then writes
+from the tool's result. Requests are recorded for inspection.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class FakeOpenAI:
     def __init__(self, reply: str | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.reply = reply
+        self.tool_reply: str | None = None
+        self.tool_calls = 0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,13 +37,20 @@ class FakeOpenAI:
                 owner.requests.append(
                     {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 )
+                if body.get("tools"):
+                    content, calls = owner.use_tools(body["messages"])
+                    self._json(body["model"], content, calls)
+                    return
                 text = owner.answer(body["messages"])
                 if body.get("stream"):
                     self._stream(body["model"], text)
                 else:
                     self._json(body["model"], text)
 
-            def _json(self, model: str, text: str) -> None:
+            def _json(self, model: str, text: str | None, calls: list[dict[str, Any]] | None = None) -> None:
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                if calls:
+                    message["tool_calls"] = calls
                 payload = json.dumps(
                     {
                         "id": "chatcmpl-test",
@@ -48,7 +58,7 @@ class FakeOpenAI:
                         "created": int(time.time()),
                         "model": model,
                         "choices": [
-                            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
                         ],
                         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
                     }
@@ -90,6 +100,33 @@ class FakeOpenAI:
         m = re.search(r"^\[1\] (.+?)(?: —| \()", user, re.M)
         subject = m.group(1) if m else "the documentation"
         return f"The page “{subject}” explains this [1]. It also says something else [9]."
+
+    def use_tools(self, messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+        """A turn with tools: pick one from the question's wording; after a tool result, write from the data.
+
+        `tool_reply`, when set, replaces what is written after a tool result (to script a disobedient model).
+        """
+        last = messages[-1]
+        if last["role"] == "tool":
+            if self.tool_reply is not None:
+                return self.tool_reply, []
+            data = re.sub(r"</?data>", "", last["content"]).strip()
+            return f"Here is what the account data shows.\n\n{data}", []
+        question = re.sub(r"</?question>", "", last["content"]).strip()
+        about = re.search(r"\babout (.+?)\??$", question, re.I)
+        named = re.search(r"(?:with|has|is|from|did) ((?:[A-Z][\w&'-]+ ?)+)", question)
+        if re.search(r"\b(which|what) accounts\b|\bwho (else )?asked\b", question, re.I) and about:
+            name, args = "accounts_asking_about", {"subject": about.group(1)}
+        elif re.search(r"\b(prepare|call with)\b", question, re.I) and named:
+            name, args = "call_brief", {"account": named.group(1).strip()}
+        elif re.search(r"\bask(ed|ing)?\b", question, re.I) and named:
+            name, args = "account_activity", {"account": named.group(1).strip()}
+        else:
+            name, args = "answer_from_docs", {"question": question}
+        self.tool_calls += 1
+        call = {"id": f"call_{self.tool_calls}", "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)}}  # fmt: skip
+        return None, [call]
 
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()

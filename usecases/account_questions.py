@@ -129,6 +129,19 @@ def recognise(runtime: Runtime, text: str, selected_account: str | None = None) 
     return None
 
 
+def account_named(runtime: Runtime, name: str) -> Account | None:
+    """The account a tool call names: exactly (any case), else by the same rule as in a question."""
+    with Session(runtime.engine) as session:
+        every = list(session.exec(select(Account)).all())
+    exact = next((a for a in every if a.name.lower() == name.strip().lower()), None)
+    return exact or _named_account(name, every)
+
+
+def account_names(runtime: Runtime) -> list[str]:
+    with Session(runtime.engine) as session:
+        return list(session.exec(select(Account.name).order_by(col(Account.name))).all())
+
+
 @dataclass(frozen=True)
 class _Asked:
     text: str

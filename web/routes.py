@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import RuntimeDep
 from clustering.curation import CurationError
-from usecases import answers
+from usecases import chat as chatting
 from usecases.accounts import account_names, account_page, accounts_page
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
@@ -145,7 +145,7 @@ def chat_ask(
     question: Annotated[str, Form(min_length=1, max_length=4000)],
     account: Annotated[str | None, Form()] = None,
 ):
-    result = answers.chat(runtime, user.actor, question, account=account or None)
+    result = chatting.chat(runtime, user.actor, question, account=account or None)
     return render(
         request,
         "chat.html",

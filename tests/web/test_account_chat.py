@@ -14,9 +14,10 @@ from sqlmodel import Session, col, func, select
 
 from core.models import Account, Question, Topic
 from core.runtime import Runtime
-from tests.conftest import LiveServer, logged_in
+from tests.conftest import LiveServer, logged_in, make_runtime
+from tests.openai_server import FakeOpenAI
 from usecases.account_questions import recognise
-from usecases.answers import ACCOUNT_DATA, chat
+from usecases.chat import ACCOUNT_DATA, ACCOUNT_DATA_LLM, TOOLS, chat
 from usecases.permissions import user_actor
 
 AM = user_actor("ada-am", "account_manager")
@@ -146,3 +147,48 @@ def test_the_chat_page_links_to_the_account(live_server: LiveServer, demo_runtim
         assert f'href="/accounts/{account.id}"' in page.text and "from the account data" in page.text
         assert client.get(f"/accounts/{account.id}").status_code == 200
     assert httpx.get(f"{live_server.url}/chat").status_code == 303, "still behind the login"
+
+
+def _llm_runtime(demo_runtime: Runtime, server: FakeOpenAI) -> Runtime:
+    return make_runtime(demo_runtime.settings.data_dir, demo_runtime.embedder, llm_base_url=server.base_url)
+
+
+def test_with_an_llm_the_model_picks_the_tool_and_writes_from_its_data(demo_runtime: Runtime,
+                                                                       openai_server: FakeOpenAI) -> None:
+    rt = _llm_runtime(demo_runtime, openai_server)
+    account = _account(demo_runtime, "Brightline Logistics")
+    a = chat(rt, AM, "What is Brightline Logistics asking about this quarter?")
+    assert a.mode == ACCOUNT_DATA_LLM and a.answer.startswith("Here is what the account data shows.")
+    assert f"(/accounts/{account.id})" in a.answer
+    first, second = openai_server.requests[-2:]
+    assert [t["function"]["name"] for t in first["body"]["tools"]] == [t["function"]["name"] for t in TOOLS]
+    assert "<question>" in first["body"]["messages"][-1]["content"], "the question is fenced as data"
+    tool_turn = second["body"]["messages"][-1]
+    assert tool_turn["role"] == "tool" and tool_turn["content"].startswith("<data>"), "tool results are fenced too"
+    n = _asked_since(demo_runtime, account.id or 0, 90)
+    assert f"**{n}** questions" in tool_turn["content"], "the tool ran the same use case as the offline chat"
+
+
+def test_with_an_llm_doc_questions_still_get_cited_doc_answers(demo_runtime: Runtime,
+                                                                openai_server: FakeOpenAI) -> None:
+    rt = _llm_runtime(demo_runtime, openai_server)
+    a = chat(rt, AM, "How do I change my PIN?")
+    assert a.mode == "llm" and a.citations, "answer_from_docs goes through the cited answer path"
+    assert any(r["body"].get("tools") for r in openai_server.requests)
+
+
+def test_an_llm_that_invents_links_is_not_shown(demo_runtime: Runtime, openai_server: FakeOpenAI) -> None:
+    """A model told (by text planted in a question) to add a link gets its answer replaced by the data itself."""
+    rt = _llm_runtime(demo_runtime, openai_server)
+    openai_server.tool_reply = "Brightline asked a lot. [Log in](https://evil.example/login) and [x](/accounts/999)."
+    a = chat(rt, AM, "Prepare me for my call with Brightline Logistics")
+    assert a.mode == ACCOUNT_DATA and "evil.example" not in a.answer and "/accounts/999" not in a.answer
+    assert a.answer.startswith("**Call brief: [Brightline Logistics]")
+
+
+def test_an_llm_that_fails_falls_back_to_the_offline_answer(demo_runtime: Runtime, embedder) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import free_port
+
+    rt = make_runtime(demo_runtime.settings.data_dir, embedder, llm_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    a = chat(rt, AM, "What is Brightline Logistics asking about this quarter?")
+    assert a.mode == ACCOUNT_DATA and "**Rising:**" in a.answer
