@@ -19,6 +19,7 @@ from usecases.jobs import Scheduler, default_jobs
 from usecases.users import LoginThrottle
 from web import STATIC_DIR
 from web.auth import get_throttle
+from web.chat import router as chat_router
 from web.login import EXCEPTION_HANDLERS
 from web.login import router as login_router
 from web.routes import router as web_router
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(login_router)
+    app.include_router(chat_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import prompts
 from core.llm import LLMError, ToolCall
 from core.runtime import Runtime
 from ingest.redact import redact
-from retrieval.answer import Answer
+from retrieval.answer import Answer, stream_answer
 from usecases import account_questions as accounts
 from usecases.answers import ask
 from usecases.permissions import Actor, Permission, require
@@ -58,8 +59,33 @@ TOOLS: list[dict[str, Any]] = [
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
+DOCS = "docs"
+"""What routing says when the question is for the docs."""
+
+
 def chat(runtime: Runtime, actor: Actor, question: str, account: str | None = None) -> Answer:
     """The chat's answer: from the account data when the question is about accounts, else from the docs."""
+    routed = _route(runtime, actor, question, account)
+    return ask(runtime, actor, question, account=account) if routed == DOCS else routed
+
+
+def stream_chat(
+    runtime: Runtime, actor: Actor, question: str, account: str | None = None
+) -> tuple[Answer, Iterator[str]]:
+    """The chat's answer as it is written: (the `Answer`, complete once the text iterator is drained).
+
+    Only an LLM writes piece by piece (a doc answer streams as the model writes it); an offline answer, or one
+    written from the account data, comes as one piece.
+    """
+    routed = _route(runtime, actor, question, account)
+    if routed == DOCS and runtime.llm is not None:
+        return stream_answer(runtime, question, account=account)
+    answer = ask(runtime, actor, question, account=account) if routed == DOCS else routed
+    return answer, iter([answer.answer])
+
+
+def _route(runtime: Runtime, actor: Actor, question: str, account: str | None) -> Answer | str:
+    """An answer from the account data, or `DOCS` when the question is for the docs."""
     require(actor, Permission.ASK)
     if runtime.llm is not None:
         try:
@@ -70,7 +96,7 @@ def chat(runtime: Runtime, actor: Actor, question: str, account: str | None = No
             pass
     query = accounts.recognise(runtime, question, account)
     if query is None:
-        return ask(runtime, actor, question, account=account)
+        return DOCS
     require(actor, Permission.READ)
     return _account_answer(question, accounts.answer(runtime, query).text, ACCOUNT_DATA)
 
@@ -103,7 +129,7 @@ def _run(runtime: Runtime, actor: Actor, call: ToolCall, account: str | None) ->
     return None
 
 
-def _with_tools(runtime: Runtime, actor: Actor, question: str, account: str | None) -> Answer | None:
+def _with_tools(runtime: Runtime, actor: Actor, question: str, account: str | None) -> Answer | str | None:
     assert runtime.llm is not None
     asked = redact(question).text
     messages: list[dict[str, Any]] = [
@@ -114,7 +140,7 @@ def _with_tools(runtime: Runtime, actor: Actor, question: str, account: str | No
         return None
     call = reply.calls[0]
     if call.name == "answer_from_docs":
-        return ask(runtime, actor, question, account=account)
+        return DOCS
     result = _run(runtime, actor, call, account)
     if not isinstance(result, str):
         return None

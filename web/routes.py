@@ -16,8 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import RuntimeDep
 from clustering.curation import CurationError
-from usecases import chat as chatting
-from usecases.accounts import account_names, account_page, accounts_page
+from usecases.accounts import account_page, accounts_page
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
@@ -130,31 +129,6 @@ def _decide(action):  # type: ignore[no-untyped-def]
 @router.get("/questions/unassigned", response_class=HTMLResponse)
 def unassigned(request: Request, runtime: RuntimeDep, page: int = 1):
     return render(request, "unassigned.html", runtime, p=unassigned_page(runtime, page))
-
-
-@router.get("/chat", response_class=HTMLResponse)
-def chat(request: Request, runtime: RuntimeDep):
-    return render(request, "chat.html", runtime, answer=None, question="", account="", accounts=account_names(runtime))
-
-
-@router.post("/chat", response_class=HTMLResponse)
-def chat_ask(
-    request: Request,
-    runtime: RuntimeDep,
-    user: FormUser,
-    question: Annotated[str, Form(min_length=1, max_length=4000)],
-    account: Annotated[str | None, Form()] = None,
-):
-    result = chatting.chat(runtime, user.actor, question, account=account or None)
-    return render(
-        request,
-        "chat.html",
-        runtime,
-        answer=result,
-        question=question,
-        account=account or "",
-        accounts=account_names(runtime),
-    )
 
 
 @router.get("/accounts", response_class=HTMLResponse)

@@ -126,6 +126,8 @@ CASES = [
     Case("POST", "/topics/{topic_id}/split", WRITERS, _split_case, _topic_row),
     Case("POST", "/chat", EVERYONE, lambda ids: ("/chat", {"question": "How do I change my PIN?"}), _turns, 200,
          'class="answer'),
+    Case("POST", "/chat/stream", EVERYONE, lambda ids: ("/chat/stream", {"question": "How do I change my PIN?"}),
+         _turns, 200, "event: done"),
     Case("POST", "/logout", EVERYONE, lambda ids: ("/logout", {}), _sessions, 303, "/login"),
 ]
 
