@@ -50,8 +50,13 @@ def message_kind(m: dict[str, Any]) -> str | None:
 
     None is for events about other messages (deletions, edits, tombstones), which are not messages at all. Shared by
     the export importer and the Events API, so both judge a message alike.
+
+    Raises:
+        TypeError: the subtype is not text (a list or an object, say): the message is malformed, not of some kind.
     """
     subtype = m.get("subtype")
+    if subtype is not None and not isinstance(subtype, str):
+        raise TypeError(f"subtype is not text: {type(subtype).__name__}")
     if subtype in _CONTENT_SUBTYPES:
         return "bot" if m.get("bot_id") or m.get("user") == "USLACKBOT" else "content"
     if subtype == "bot_message":
@@ -176,9 +181,6 @@ class _Message:
 
 def _message(m: dict[str, Any]) -> _Message | None:
     """The message, None for events about other messages (edits, deletions); raises ValueError/TypeError if bad."""
-    subtype = m.get("subtype")
-    if subtype is not None and not isinstance(subtype, str):
-        raise TypeError(f"subtype is not text: {type(subtype).__name__}")
     kind = message_kind(m)
     if kind is None:
         return None

@@ -8,7 +8,9 @@ edit of a question's message updates its text (and re-embeds it). Deletions are 
 and that is what gap analysis counts. Messages are judged like the export's (kind "chat"): chatter is dropped, and
 top-level bot posts, system messages (joins, topic changes) and staff announcements are counted as skipped.
 
-Every handled event id is stored in the same commit as its effect, so Slack's retries change nothing.
+Every handled event id is stored in the same commit as its effect, so Slack's retries change nothing. The payload is
+signed but still checked: one nested absurdly deep, or with a list or an object where Slack sends text (a `subtype`,
+a `user`, a `ts` …), is `rejected` with the reason, never half-applied and never a server error.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlmodel import Session, select
 from core.models import Question, WebhookEvent
 from core.runtime import Runtime
 from ingest.normalize import clean_text
-from ingest.records import AccountHint, QuestionRecord
+from ingest.records import AccountHint, QuestionRecord, ShapeError, check_shape, text_field
 from ingest.slack import SOURCE, message_kind
 from ingest.store import is_chatter, store_batch, with_subject
 from ingest.timeparse import parse_timestamp
@@ -35,6 +37,8 @@ __all__ = ["MAX_SKEW_SECONDS", "EventOutcome", "handle_payload", "verify_signatu
 
 MAX_SKEW_SECONDS = 300
 """Slack's replay window: a signed request older (or newer) than five minutes is refused."""
+_TEXT_FIELDS = ("type", "subtype", "channel", "user", "ts", "thread_ts", "text", "team", "user_team")
+"""The fields of an event (and of an edit's `message`) that are read as text."""
 
 
 def verify_signature(secret: str, timestamp: str | None, body: bytes, signature: str | None, now: datetime) -> bool:
@@ -54,7 +58,7 @@ def verify_signature(secret: str, timestamp: str | None, body: bytes, signature:
 
 @dataclass(frozen=True)
 class EventOutcome:
-    """What an event did: `question`, `answer`, `follow_up`, `edit`, `duplicate` or `ignored` (with why)."""
+    """What an event did: `question`, `answer`, `follow_up`, `edit`, `duplicate`, `ignored` or `rejected` (with why)."""
 
     action: str
     detail: str = ""
@@ -62,11 +66,21 @@ class EventOutcome:
 
 
 def handle_payload(runtime: Runtime, payload: dict[str, Any]) -> EventOutcome:
-    """Apply one verified `event_callback` payload exactly once (by `event_id`)."""
+    """Apply one verified `event_callback` payload exactly once (by `event_id`).
+
+    A malformed event with an id is remembered like an ignored one, so a retry of it is a `duplicate`.
+    """
+    try:
+        check_shape(payload)
+    except ShapeError as exc:
+        return EventOutcome("rejected", f"malformed payload: {exc}")
     if payload.get("type") != "event_callback":
         return EventOutcome("ignored", f"payload type {payload.get('type')!r}")
     event = payload.get("event")
-    event_id = str(payload.get("event_id") or "")
+    try:
+        event_id = text_field(payload.get("event_id"), "event_id") or ""
+    except TypeError as exc:
+        return EventOutcome("rejected", f"malformed payload: {exc}")
     if not isinstance(event, dict) or not event_id:
         return EventOutcome("ignored", "no event or event_id")
     with Session(runtime.engine) as session:
@@ -74,12 +88,32 @@ def handle_payload(runtime: Runtime, payload: dict[str, Any]) -> EventOutcome:
             return EventOutcome("duplicate", event_id)
     mark = _marker(event_id, runtime.clock())
     try:
+        event = _typed(event)
+    except TypeError as exc:
+        return _ignore(runtime, mark, f"malformed event: {exc}", action="rejected")
+    try:
         return _dispatch(runtime, event, set(_split(runtime.settings.slack_staff_user_ids)), mark)
     except IntegrityError:
         with Session(runtime.engine) as session:
             if session.get(WebhookEvent, (SOURCE, event_id)) is None:
                 raise
         return EventOutcome("duplicate", event_id)  # a concurrent retry of the same event committed first
+
+
+def _typed(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its text fields as text (ids sent as numbers become strings), an edit's `message` included.
+
+    Raises TypeError naming a field that holds a list, an object or a boolean: Slack never sends one, and judging
+    such an event would crash (a list is no set member) or store garbage as text.
+    """
+
+    def texts(d: dict[str, Any], prefix: str) -> dict[str, Any]:
+        return {**d, **{k: text_field(d[k], prefix + k) for k in _TEXT_FIELDS if k in d}}
+
+    typed = texts(event, "")
+    if isinstance(event.get("message"), dict):
+        typed["message"] = texts(event["message"], "message.")
+    return typed
 
 
 def _split(value: str) -> list[str]:
@@ -121,12 +155,12 @@ def _dispatch(
     return _new_question(runtime, event, mark)
 
 
-def _ignore(runtime: Runtime, mark: Callable[[Session], None], why: str) -> EventOutcome:
-    """Remember an event that changes nothing, so its retries are recognised cheaply."""
+def _ignore(runtime: Runtime, mark: Callable[[Session], None], why: str, action: str = "ignored") -> EventOutcome:
+    """Remember an event that changes nothing (`ignored` or `rejected`), so its retries are recognised cheaply."""
     with Session(runtime.engine) as session:
         mark(session)
         session.commit()
-    return EventOutcome("ignored", why)
+    return EventOutcome(action, why)
 
 
 def _external_id(channel: str, ts: str) -> str:

@@ -172,6 +172,39 @@ def test_bots_and_staff_announcements_are_not_questions(slack_app: tuple[LiveSer
     assert _count(rt) == before
 
 
+def test_a_hostile_event_is_rejected_with_the_reason_not_a_server_error(slack_app: tuple[LiveServer, Runtime]) -> None:
+    """Signed is not well-formed: a list where Slack sends text is refused by name, and changes nothing."""
+    server, rt = slack_app
+    before, edited = _count(rt), _question(rt)
+    ts = f"{NOW_TS - 20}.001000"
+    good = _message(ts, "How do I export my invoices to CSV?")
+    edit = {"type": "message", "subtype": "message_changed", "channel": CHANNEL, "ts": f"{NOW_TS}.2"}
+    hostile: dict[str, dict[str, Any]] = {
+        "subtype": {**good, "subtype": ["bot_message"]},
+        "user": {**good, "user": ["UCUST1"]},
+        "ts": {**good, "ts": [ts]},
+        "thread_ts": {**good, "thread_ts": {"ts": QUESTION_TS}},
+        "text": {**good, "text": {"t": "How do I export my invoices to CSV?"}},
+        "message.text": {**edit, "message": {"type": "message", "ts": QUESTION_TS, "text": ["Why was it declined?"]}},
+    }
+    for n, (name, event) in enumerate(hostile.items()):
+        r = _post(server, _callback(f"EvHOSTILE{n}", event))
+        assert r.status_code == 200, r.text
+        assert r.json()["action"] == "rejected" and f"{name} is not text" in r.json()["detail"], r.json()
+    assert _post(server, _callback("EvHOSTILE0", hostile["subtype"]), retry=1).json()["action"] == "duplicate"
+    deep: Any = "x"
+    for _ in range(200):
+        deep = [deep]
+    for payload in [_callback("EvDEEP", {**good, "blocks": deep}), {**_callback("EvLIST", good), "event_id": ["E"]}]:
+        r = _post(server, payload)
+        assert r.status_code == 200 and r.json()["action"] == "rejected", r.text
+    assert "nested deeper than" in _post(server, _callback("EvDEEP", {**good, "blocks": deep})).json()["detail"]
+    assert _count(rt) == before and _question(rt, ts) is None
+    after = _question(rt)
+    assert (after and after.text) == (edited and edited.text), "the hostile edit changed nothing"
+    assert _post(server, _callback("EvHOSTILE-OK", good)).json()["action"] == "question", "a good event still lands"
+
+
 def test_events_and_the_export_share_ids(slack_app: tuple[LiveServer, Runtime], tmp_path: Path) -> None:
     """Importing the export of a message an event already delivered adds nothing."""
     import zipfile
