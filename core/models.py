@@ -154,6 +154,8 @@ class ChatTurn(SQLModel, table=True):
     mode: str
     topic_id: int | None = None
     feedback: int | None = None
+    user_id: int | None = Field(default=None, index=True)
+    """Who asked in the chat (their history); None for the API and the command line."""
 
 
 class Report(SQLModel, table=True):

@@ -88,7 +88,12 @@ def _retrieve(runtime: Runtime, question: str, top_k: int) -> tuple[np.ndarray, 
 
 
 def answer_question(
-    runtime: Runtime, question: str, account: str | None = None, top_k: int = 5, record: bool = True
+    runtime: Runtime,
+    question: str,
+    account: str | None = None,
+    top_k: int = 5,
+    record: bool = True,
+    asked_by: int | None = None,
 ) -> Answer:
     qvec, passages, result = _retrieve(runtime, question, top_k)
     if not result.covered:
@@ -102,12 +107,12 @@ def answer_question(
     else:
         result.answer = _extractive(runtime, question, qvec, passages)
     if record:
-        _record(runtime, result, account)
+        _record(runtime, result, account, asked_by)
     return result
 
 
 def stream_answer(
-    runtime: Runtime, question: str, account: str | None = None, top_k: int = 5
+    runtime: Runtime, question: str, account: str | None = None, top_k: int = 5, asked_by: int | None = None
 ) -> tuple[Answer, Iterator[str]]:
     """The LLM's answer as it is written (for terminals and chat); the `Answer` is completed when drained.
 
@@ -129,7 +134,7 @@ def stream_answer(
         else:
             result.answer = NOT_COVERED
             yield NOT_COVERED
-        _record(runtime, result, account)
+        _record(runtime, result, account, asked_by)
 
     return result, chunks()
 
@@ -250,7 +255,7 @@ def _nearest_topic(runtime: Runtime, qvec: np.ndarray) -> tuple[int | None, str 
     return TOPICS.nearest(runtime, qvec, TOPIC_MATCH)
 
 
-def _record(runtime: Runtime, answer: Answer, account: str | None) -> None:
+def _record(runtime: Runtime, answer: Answer, account: str | None, asked_by: int | None = None) -> None:
     with Session(runtime.engine) as session:
         account_id = None
         if account:
@@ -266,6 +271,7 @@ def _record(runtime: Runtime, answer: Answer, account: str | None) -> None:
             covered=answer.covered,
             mode=answer.mode,
             topic_id=answer.topic_id,
+            user_id=asked_by,
         )
         session.add(turn)
         session.commit()

@@ -79,7 +79,7 @@ def stream_chat(
     """
     routed = _route(runtime, actor, question, account)
     if routed == DOCS and runtime.llm is not None:
-        return stream_answer(runtime, question, account=account)
+        return stream_answer(runtime, question, account=account, asked_by=actor.user_id)
     answer = ask(runtime, actor, question, account=account) if routed == DOCS else routed
     return answer, iter([answer.answer])
 

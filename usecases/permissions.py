@@ -60,13 +60,15 @@ class Actor:
     """"user", "key" or "cli"."""
     permissions: frozenset[Permission]
     role: str | None = None
+    user_id: int | None = None
+    """The person's `User.id` (their chat history is theirs); None for keys and the command line."""
 
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
 
 
-def user_actor(name: str, role: str) -> Actor:
-    return Actor(name, "user", ROLE_PERMISSIONS.get(role, frozenset()), role)
+def user_actor(name: str, role: str, user_id: int | None = None) -> Actor:
+    return Actor(name, "user", ROLE_PERMISSIONS.get(role, frozenset()), role, user_id)
 
 
 def key_actor(name: str, scopes: list[str]) -> Actor:

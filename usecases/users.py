@@ -173,7 +173,7 @@ def log_in(runtime: Runtime, throttle: LoginThrottle, name: str, password: str, 
         session.add(LoginSession(token_hash=_digest(token), user_id=user.id or 0, csrf_token=csrf, created_at=now,
                                  expires_at=now + SESSION_LIFETIME))  # fmt: skip
         session.commit()
-        return token, SignedIn(user_actor(user.name, user.role), user.id or 0, csrf)
+        return token, SignedIn(user_actor(user.name, user.role, user.id), user.id or 0, csrf)
 
 
 def signed_in(runtime: Runtime, token: str | None) -> SignedIn | None:
@@ -193,7 +193,7 @@ def signed_in(runtime: Runtime, token: str | None) -> SignedIn | None:
             session.delete(s)
             session.commit()
             return None
-        return SignedIn(user_actor(user.name, user.role), user.id or 0, s.csrf_token)
+        return SignedIn(user_actor(user.name, user.role, user.id), user.id or 0, s.csrf_token)
 
 
 def log_out(runtime: Runtime, token: str | None) -> None:

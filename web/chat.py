@@ -13,14 +13,18 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from api.deps import RuntimeDep
 from core.llm import LLMError
+from core.runtime import Runtime
+from retrieval.answer import Answer
 from usecases import chat as chatting
 from usecases.accounts import account_names
-from web.auth import FormUser, current_user
+from usecases.answers import history, rate_answer
+from usecases.users import SignedIn
+from web.auth import FormUser, UserDep, current_user
 from web.routes import render, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -28,9 +32,16 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)]
 Question = Annotated[str, Form(min_length=1, max_length=4000)]
 
 
+def _page(request: Request, runtime: Runtime, user: SignedIn, answer: Answer | None, question: str,
+          account: str) -> HTMLResponse:  # fmt: skip
+    return render(request, "chat.html", runtime, answer=answer, question=question, account=account,
+                  accounts=account_names(runtime), history=history(runtime, user.actor))  # fmt: skip
+
+
 @router.get("/chat", response_class=HTMLResponse)
-def chat(request: Request, runtime: RuntimeDep):
-    return render(request, "chat.html", runtime, answer=None, question="", account="", accounts=account_names(runtime))
+def chat(request: Request, runtime: RuntimeDep, user: UserDep, question: str = ""):
+    """The chat; `?question=` fills the box (the history's "ask again") without asking."""
+    return _page(request, runtime, user, None, question[:4000], "")
 
 
 @router.post("/chat", response_class=HTMLResponse)
@@ -42,8 +53,17 @@ def chat_ask(
     account: Annotated[str | None, Form()] = None,
 ):
     result = chatting.chat(runtime, user.actor, question, account=account or None)
-    return render(request, "chat.html", runtime, answer=result, question=question, account=account or "",
-                  accounts=account_names(runtime))  # fmt: skip
+    return _page(request, runtime, user, result, question, account or "")
+
+
+@router.post("/chat/turns/{turn_id}/feedback")
+def chat_feedback(
+    turn_id: int, runtime: RuntimeDep, user: FormUser, helpful: Annotated[str, Form(pattern="^(yes|no)$")]
+) -> RedirectResponse:
+    """Thumbs up or down on one of your answers; it counts in the gap score of the answer's topic."""
+    if not rate_answer(runtime, user.actor, turn_id, helpful == "yes"):
+        raise HTTPException(404, "no such answer")
+    return RedirectResponse(f"/chat#turn-{turn_id}", status_code=303)
 
 
 def _event(name: str, data: dict[str, str]) -> str:
@@ -67,7 +87,8 @@ def chat_stream(
         except LLMError as exc:
             yield _event("error", {"message": f"the LLM stopped mid-answer: {exc}"})
             return
-        html = templates.get_template("chat_answer.html").render(answer=answer, request=request)
+        html = templates.get_template("chat_answer.html").render(answer=answer, request=request,
+                                                                 csrf_token=user.csrf_token)  # fmt: skip
         yield _event("done", {"html": html})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -18,6 +18,8 @@ from core.models import Account, ChatTurn, Document, LoginSession, Report, Topic
 from core.runtime import Runtime
 from server.app import create_app
 from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
+from usecases.answers import ask
+from usecases.permissions import OPERATOR
 
 ROLES = tuple(WEB_USERS)
 PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/webhooks/slack/events"}
@@ -58,6 +60,7 @@ class Ids:
             self.doc = s.exec(select(Document.url)).first()
             self.week = s.exec(select(Report.period_start)).first()
         self._topics = iter(topics[1:])
+        self.api_turn = ask(rt, OPERATOR, "How do I order a new card?").turn_id
         self.topic = topics[0]
 
     def fresh_topic(self) -> int:
@@ -94,6 +97,13 @@ def _sessions(rt: Runtime, url: str) -> int:
     return _count(rt, LoginSession)
 
 
+def _feedback(rt: Runtime, url: str) -> int | None:
+    with Session(rt.engine) as s:
+        turn = s.get(ChatTurn, int(url.split("/")[3]))
+        assert turn is not None
+        return turn.feedback
+
+
 def _turns(rt: Runtime, url: str) -> int:
     return _count(rt, ChatTurn)
 
@@ -126,6 +136,8 @@ CASES = [
     Case("POST", "/topics/{topic_id}/split", WRITERS, _split_case, _topic_row),
     Case("POST", "/chat", EVERYONE, lambda ids: ("/chat", {"question": "How do I change my PIN?"}), _turns, 200,
          'class="answer'),
+    Case("POST", "/chat/turns/{turn_id}/feedback", set(), lambda ids: (f"/chat/turns/{ids.api_turn}/feedback",
+         {"helpful": "no"}), _feedback),  # a person rates only their own answers: this one came from the API
     Case("POST", "/chat/stream", EVERYONE, lambda ids: ("/chat/stream", {"question": "How do I change my PIN?"}),
          _turns, 200, "event: done"),
     Case("POST", "/logout", EVERYONE, lambda ids: ("/logout", {}), _sessions, 303, "/login"),

@@ -39,7 +39,12 @@ def test_offline_stream_ends_with_the_same_answer_as_the_page(live_server: LiveS
     done = events[-1][1]["html"]
     assert '<ol class="citations">' in done and 'href="/kb/' in done
     section = re.search(r'<section class="answer.*?</section>', page, re.S)
-    assert section and section.group(0).strip() == done.strip(), "JavaScript or not, the same answer"
+
+    def same(html: str) -> str:  # each ask is its own turn, with its own feedback form
+        return re.sub(r"/chat/turns/\d+/", "/chat/turns/N/", html.strip())
+
+    assert section and same(section.group(0)) == same(done), "JavaScript or not, the same answer"
+    assert 'name="csrf_token"' in done and 'value="yes"' in done, "the streamed answer can be rated too"
 
 
 def test_account_questions_stream_too(live_server: LiveServer, web_users) -> None:  # type: ignore[no-untyped-def]
@@ -98,3 +103,26 @@ def test_the_chat_page_answers_in_a_browser(live_server: LiveServer, web_users, 
         expect(page.locator("section.answer .citations a").first).to_be_visible()
         assert bool(streamed) is javascript, streamed
         browser.close()
+
+
+def test_history_and_feedback_are_each_users_own(demo_copy: Runtime, web_users) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from core.models import ChatTurn
+
+    with LiveServer(demo_copy) as server:
+        with logged_in(server.url, *web_users["account_manager"]) as (am, csrf):
+            page = am.post("/chat", data={"question": "How do I freeze my card?", "csrf_token": csrf}).text
+            turn = int(re.search(r"/chat/turns/(\d+)/feedback", page).group(1))  # type: ignore[union-attr]
+            rated = am.post(f"/chat/turns/{turn}/feedback", data={"helpful": "no", "csrf_token": csrf})
+            assert rated.status_code == 303
+            mine = am.get("/chat").text
+        with logged_in(server.url, *web_users["docs_writer"]) as (writer, wcsrf):
+            theirs = writer.get("/chat").text
+            refused = writer.post(f"/chat/turns/{turn}/feedback", data={"helpful": "yes", "csrf_token": wcsrf})
+    assert f'id="turn-{turn}"' in mine and "How do I freeze my card?" in mine and "👎" in mine
+    assert f'id="turn-{turn}"' not in theirs, "another user's history is not shown"
+    assert refused.status_code == 403
+    with Session(demo_copy.engine) as s:
+        row = s.get(ChatTurn, turn)
+        assert row is not None and row.feedback == -1 and row.user_id is not None
