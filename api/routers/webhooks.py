@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import RuntimeDep
 from core.runtime import Runtime
 from ingest.embed import embed_pending_questions, pending_count
+from ingest.records import ShapeError, loads_json
 from ingest.slack_events import handle_payload, verify_signature
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -44,7 +45,9 @@ async def slack_events(request: Request, runtime: RuntimeDep, background: Backgr
     if not ok:
         raise HTTPException(401, "bad or stale Slack signature")
     try:
-        payload = json.loads(body)
+        payload = loads_json(body.decode("utf-8"), max_depth=None)  # depth is checked per event, with its reason
+    except ShapeError as exc:
+        raise HTTPException(400, f"body refused: {exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HTTPException(400, f"body is not JSON: {exc}") from exc
     if not isinstance(payload, dict):

@@ -205,6 +205,17 @@ def test_a_hostile_event_is_rejected_with_the_reason_not_a_server_error(slack_ap
     assert _post(server, _callback("EvHOSTILE-OK", good)).json()["action"] == "question", "a good event still lands"
 
 
+def test_a_body_nested_past_the_parser_is_a_clear_400(slack_app: tuple[LiveServer, Runtime]) -> None:
+    """100,000 nested lists in a signed body: Python's own JSON parser would recurse out; we answer 400."""
+    server, _ = slack_app
+    body = ('{"type": "event_callback", "event_id": "EvABYSS", "event": ' + "[" * 100_000 + "]" * 100_000
+            + "}").encode()  # fmt: skip
+    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{NOW_TS}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"X-Slack-Request-Timestamp": str(NOW_TS), "X-Slack-Signature": sig, "Content-Type": "application/json"}
+    r = httpx.post(f"{server.url}/webhooks/slack/events", content=body, headers=headers, timeout=30)
+    assert r.status_code == 400 and "nested deeper than" in r.text, r.text[:200]
+
+
 def test_events_and_the_export_share_ids(slack_app: tuple[LiveServer, Runtime], tmp_path: Path) -> None:
     """Importing the export of a message an event already delivered adds nothing."""
     import zipfile
