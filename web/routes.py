@@ -20,9 +20,10 @@ from usecases.accounts import account_page, accounts_page
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
+from usecases.timeline import timeline_page
 from usecases.topics import board_page, change_topic, merge_topics, split_topic, topic_page, unassigned_page
 from web import TEMPLATES_DIR
-from web.auth import FormUser, current_user
+from web.auth import FormUser, UserDep, current_user
 from web.pages import answer_html, link_topics, markdown_html, markdown_plain, sparkline
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -142,6 +143,17 @@ def account(request: Request, account_id: int, runtime: RuntimeDep, page: int = 
     if p is None:
         raise HTTPException(404, "no such account")
     return render(request, "account.html", runtime, p=p)
+
+
+@router.get("/accounts/{account_id}/timeline", response_class=HTMLResponse)
+def account_timeline(
+    request: Request, account_id: int, runtime: RuntimeDep, user: UserDep, kind: str | None = None, page: int = 1
+):
+    """Everything about the account in time order; `kind` and `page` come from the page's links."""
+    p = timeline_page(runtime, user.actor, account_id, kind or None, page)
+    if p is None:
+        raise HTTPException(404, "no such account")
+    return render(request, "timeline.html", runtime, p=p)
 
 
 @router.get("/kb/{url:path}", response_class=HTMLResponse)

@@ -127,6 +127,7 @@ CASES = [
     Case("GET", "/chat", EVERYONE, lambda ids: ("/chat", {})),
     Case("GET", "/accounts", EVERYONE, lambda ids: ("/accounts", {})),
     Case("GET", "/accounts/{account_id}", EVERYONE, lambda ids: (f"/accounts/{ids.account}", {})),
+    Case("GET", "/accounts/{account_id}/timeline", EVERYONE, lambda ids: (f"/accounts/{ids.account}/timeline", {})),
     Case("GET", "/kb/{url:path}", EVERYONE, lambda ids: (f"/kb/{ids.doc}", {})),
     Case("GET", "/reports", EVERYONE, lambda ids: ("/reports", {})),
     Case("GET", "/reports/weekly/latest", EVERYONE, lambda ids: ("/reports/weekly/latest", {})),

@@ -406,3 +406,24 @@ def test_pagers_keep_the_filters_and_show_the_next_rows(page: Page) -> None:
         page.locator("nav.pager a", has_text=re.compile(r"^2$")).click()
     older = when.all_inner_texts()
     assert older and max(older) <= min(newest), "page 2 holds older questions"
+
+
+def test_account_timeline_from_the_account_page(page: Page) -> None:
+    page.goto("/accounts")
+    page.get_by_role("link", name="Brightline Logistics").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Timeline →").click()
+    assert re.search(r"/accounts/\d+/timeline$", page.url)
+    entries = page.locator("li.tl-entry")
+    assert entries.count() == 50
+    times = entries.evaluate_all("els => els.map(e => e.dataset.at)")
+    assert times == sorted(times, reverse=True), "newest first"
+    shot(page, "timeline")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"^Questions \d+$")).click()
+    assert "kind=question" in page.url
+    expect(page.locator("nav.tabs a.on")).to_contain_text("Questions")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Older →").click()
+    assert "kind=question" in page.url and "page=2" in page.url
+    assert set(page.locator("li.tl-entry").evaluate_all("els => els.map(e => e.dataset.kind)")) == {"question"}
