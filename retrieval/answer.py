@@ -261,11 +261,12 @@ def _record(runtime: Runtime, answer: Answer, account: str | None, asked_by: int
         if account:
             acc = session.exec(select(Account).where(Account.name == account)).first()
             account_id = acc.id if acc else None
+        # What was asked is customer text: kept redacted, like every stored question (the answer can quote it).
         turn = ChatTurn(
             asked_at=runtime.clock(),
-            question=answer.question,
+            question=redact(answer.question).text,
             account_id=account_id,
-            answer=answer.answer,
+            answer=redact(answer.answer).text,
             citations=[asdict(c) for c in answer.citations],
             confidence=answer.confidence,
             covered=answer.covered,
