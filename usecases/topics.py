@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
 import numpy as np
 from sqlmodel import Session, col, func, select
 
-from clustering.curation import LineageEntry, lineage, set_status
+from clustering.curation import CurationError, LineageEntry, lineage, set_status
 from clustering.topics import (
     COVERAGE_VIEWS,
     TopicDetail,
@@ -21,6 +22,7 @@ from clustering.topics import (
     list_topics,
     topic_detail,
 )
+from clustering.trends import week_start, weekly_series
 from core.models import TOPIC_STATUSES, Account, Question, Topic
 from core.runtime import Runtime
 from core.vectors import QUESTIONS
@@ -31,6 +33,25 @@ from usecases.paging import PAGE_SIZE, paging
 from usecases.permissions import Actor, Permission, require
 
 PERIODS = ((7, "last 7 days"), (30, "last 30 days"), (90, "last 90 days"))
+QUEUE = ("new", "triaged", "in_progress", "documented", "verified")
+"""The writer's queue, left to right; "dismissed" sits outside it (hidden unless asked for)."""
+LAYOUTS = ("queue", "table")
+COLUMN_LIMIT = 20
+"""Cards per queue column: the rest are a click away in the table layout, which pages through them."""
+SPARK_WEEKS = 12
+
+
+@dataclass
+class BoardColumn:
+    """One status of the queue: its first cards (biggest gap first) and how many topics it holds in all."""
+
+    status: str
+    topics: list[TopicSummary]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.topics)
 
 
 @dataclass
@@ -50,10 +71,25 @@ class BoardPage:
     periods: tuple[tuple[int, str], ...] = PERIODS
     unassigned: int = 0
     """Embedded questions in no topic (linked from the board, so none is out of a writer's sight)."""
+    layout: str = "queue"
+    show_dismissed: bool = False
+    columns: list[BoardColumn] = field(default_factory=list)
+    """The queue layout's columns (the table layout fills `topics` instead)."""
+    dismissed: int = 0
+    """Dismissed topics under the current filters: the queue hides them, and says how many it hides."""
+    weekly: dict[int, list[int]] = field(default_factory=dict)
+    """Questions per week over the last `SPARK_WEEKS` weeks, for each topic shown (the cards' sparklines)."""
 
     @property
     def scoped(self) -> bool:
         return any(v is not None for v in (self.days, self.language, self.account_id))
+
+    def neighbours(self, status: str) -> tuple[str | None, str | None]:
+        """The statuses before and after `status` in the queue: where a card's move buttons send it."""
+        if status not in QUEUE:
+            return None, None
+        i = QUEUE.index(status)
+        return (QUEUE[i - 1] if i else None), (QUEUE[i + 1] if i + 1 < len(QUEUE) else None)
 
     def link(self, **changes: object) -> str:
         """The board URL with the current filters, some changed (pagination and tabs keep the others)."""
@@ -63,7 +99,10 @@ class BoardPage:
             "days": self.days,
             "language": self.language,
             "account": self.account_id,
+            "layout": None if self.layout == "queue" else self.layout,
+            "dismissed": 1 if self.show_dismissed else None,
             "page": None,
+            "evidence": None,
         }
         params.update(changes)
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
@@ -77,8 +116,14 @@ def board_page(
     days: int | None = None,
     language: str | None = None,
     account_id: int | None = None,
+    layout: str = "queue",
+    show_dismissed: bool = False,
 ) -> BoardPage:
-    """The gap board; period, language and account narrow it to topics asked about in that scope."""
+    """The gap board; period, language and account narrow it to topics asked about in that scope.
+
+    The queue layout shows one column per status (a status filter keeps just that column, which is how a
+    dismissed topic is found again); the table layout is the paged list, for reading everything in gap order.
+    """
     since = runtime.clock() - timedelta(days=days) if days else None
     f = TopicFilter(
         status=status,
@@ -87,8 +132,14 @@ def board_page(
         account_id=account_id,
         language=language,
     )
-    pages, page = paging(count_matching(runtime, f), page)
-    shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    columns = _columns(runtime, f, show_dismissed) if layout == "queue" else []
+    if columns:
+        shown, pages, page = [], 1, 1
+    else:
+        pages, page = paging(count_matching(runtime, f), page)
+        shown = list_topics(runtime, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    dismissed = count_matching(runtime, replace(f, status="dismissed"))
+    ids = [t.id for t in shown] + [t.id for c in columns for t in c.topics]
     with Session(runtime.engine) as session:
         languages = sorted(x for x in session.exec(select(Question.language).distinct()).all() if x)
         accounts = [(a.id or 0, a.name) for a in session.exec(select(Account).order_by(col(Account.name))).all()]
@@ -106,7 +157,40 @@ def board_page(
         languages,
         accounts,
         unassigned=unassigned,
+        layout=layout,
+        show_dismissed=show_dismissed,
+        columns=columns,
+        dismissed=dismissed,
+        weekly=_weekly(runtime, ids),
     )
+
+
+def _columns(runtime: Runtime, f: TopicFilter, show_dismissed: bool) -> list[BoardColumn]:
+    """The queue's columns: the filter's status alone, or the queue's statuses (and dismissed, when asked)."""
+    wanted = [f.status] if f.status else [*QUEUE, *(["dismissed"] if show_dismissed else [])]
+    columns = []
+    for s in wanted:
+        g = replace(f, status=s)
+        columns.append(BoardColumn(s, list_topics(runtime, g, limit=COLUMN_LIMIT), count_matching(runtime, g)))
+    return columns
+
+
+def _weekly(runtime: Runtime, topic_ids: list[int]) -> dict[int, list[int]]:
+    """Each topic's questions per week, oldest week first, over the last `SPARK_WEEKS` weeks (this week included)."""
+    if not topic_ids:
+        return {}
+    end = runtime.clock().date()
+    start = week_start(end - timedelta(weeks=SPARK_WEEKS - 1))
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(Question.topic_id, Question.created_at).where(
+                col(Question.topic_id).in_(topic_ids), Question.created_at >= datetime.combine(start, time())
+            )
+        ).all()
+    asked: dict[int, list[datetime]] = defaultdict(list)
+    for tid, at in rows:
+        asked[tid or 0].append(at)
+    return {tid: [n for _, n in weekly_series(asked[tid], start, end)] for tid in topic_ids}
 
 
 _UNASSIGNED = col(Question.embedded).is_(True) & col(Question.topic_id).is_(None)
@@ -211,6 +295,23 @@ def change_topic(
     """A writer's decision on a topic: its status, and optionally notes and a new title."""
     require(actor, Permission.WRITE_TOPICS)
     return set_status(runtime, topic_id, status, notes, label)
+
+
+def change_topics(runtime: Runtime, actor: Actor, topic_ids: Sequence[int], status: str) -> list[Topic]:
+    """One status for several topics (the board's bulk action), each a writer's decision like `change_topic`.
+
+    The status and every id are checked before the first change, so a typo or a topic that went away changes
+    nothing rather than half of what was ticked.
+    """
+    require(actor, Permission.WRITE_TOPICS)
+    wanted = list(dict.fromkeys(topic_ids))
+    if status not in TOPIC_STATUSES:
+        raise CurationError(f"status must be one of {', '.join(TOPIC_STATUSES)}")
+    with Session(runtime.engine) as session:
+        found = set(session.exec(select(Topic.id).where(col(Topic.id).in_(wanted))).all())
+    if missing := [t for t in wanted if t not in found]:
+        raise LookupError(f"no topic {', '.join(f'#{t}' for t in missing)}")
+    return [change_topic(runtime, actor, t, status) for t in wanted]
 
 
 def merge_topics(runtime: Runtime, actor: Actor, sources: Sequence[int], into: int) -> Topic:

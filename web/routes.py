@@ -21,7 +21,16 @@ from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
 from usecases.timeline import timeline_page
-from usecases.topics import board_page, change_topic, merge_topics, split_topic, topic_page, unassigned_page
+from usecases.topics import (
+    LAYOUTS,
+    board_page,
+    change_topic,
+    change_topics,
+    merge_topics,
+    split_topic,
+    topic_page,
+    unassigned_page,
+)
 from web import TEMPLATES_DIR
 from web.auth import FormUser, UserDep, current_user
 from web.pages import answer_html, link_topics, markdown_html, markdown_plain, sparkline
@@ -58,12 +67,21 @@ def board(
     days: str | None = None,
     language: str | None = None,
     account: str | None = None,
+    layout: str = "queue",
+    dismissed: str | None = None,
+    evidence: str | None = None,
 ):
-    """Filters come from links and a GET form; anything unparsable is simply not applied (it is a page, not an API)."""
+    """Filters come from links and a GET form; anything unparsable is simply not applied (it is a page, not an API).
+
+    `evidence` opens a topic's evidence drawer on the board, so the drawer works without JavaScript too (with
+    HTMX the board fetches `/topics/{id}/evidence` into it instead).
+    """
     if view not in ("gaps", "covered", "all"):
         view = "gaps"
-    p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account))
-    return render(request, "board.html", runtime, p=p)
+    p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account),
+                   layout if layout in LAYOUTS else "queue", bool(dismissed))  # fmt: skip
+    drawer = topic_page(runtime, shown) if (shown := _positive(evidence)) else None
+    return render(request, "board.html", runtime, p=p, ev=drawer, back=p.link(page=p.page if p.page > 1 else None))
 
 
 def _positive(value: str | None) -> int | None:
@@ -76,6 +94,41 @@ def topic(request: Request, topic_id: int, runtime: RuntimeDep):
     if page is None:
         raise HTTPException(404, "no such topic")
     return render(request, "topic.html", runtime, p=page)
+
+
+@router.get("/topics/{topic_id}/evidence", response_class=HTMLResponse)
+def topic_evidence(request: Request, topic_id: int, runtime: RuntimeDep, back: str | None = None):
+    """The board's evidence drawer alone (HTMX swaps it in); `back` is the board URL its close link returns to."""
+    page = topic_page(runtime, topic_id)
+    if page is None:
+        raise HTTPException(404, "no such topic")
+    return render(request, "board_evidence.html", runtime, ev=page, back=_local(back, "/"))
+
+
+def _local(path: str | None, default: str) -> str:
+    """A path on this site to send the browser back to (never `//elsewhere` or a full URL)."""
+    return path if path and path.startswith("/") and not path.startswith("//") and "\\" not in path else default
+
+
+@router.post("/topics/bulk/status")
+def topics_status(
+    runtime: RuntimeDep,
+    user: FormUser,
+    status: Annotated[str, Form()],
+    topic_ids: Annotated[list[int] | None, Form()] = None,
+    back: Annotated[str | None, Form()] = None,
+):
+    """The board's bulk action: one status for the ticked topics, then back to the same board.
+
+    Declared before `/topics/{topic_id}/status`, which would otherwise take "bulk" for a topic id.
+    """
+    try:
+        change_topics(runtime, user.actor, topic_ids or [], status)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return RedirectResponse(_local(back, "/"), status_code=303)
 
 
 @router.post("/topics/{topic_id}/status")

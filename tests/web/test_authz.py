@@ -116,6 +116,16 @@ def _merge_case(ids: Ids) -> tuple[str, dict[str, object]]:
     return f"/topics/{ids.fresh_topic()}/merge", {"into": ids.topic}
 
 
+def _bulk_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return "/topics/bulk/status", {"topic_ids": [ids.fresh_topic(), ids.topic], "status": "in_progress",
+                                   "back": "/?view=all"}  # fmt: skip
+
+
+def _statuses(rt: Runtime, url: str) -> list[tuple[int | None, str]]:
+    with Session(rt.engine) as s:
+        return sorted(s.exec(select(Topic.id, Topic.status)).all())
+
+
 def _split_case(ids: Ids) -> tuple[str, dict[str, object]]:
     return f"/topics/{ids.fresh_topic()}/split", {"label": "split by the matrix"}
 
@@ -123,6 +133,7 @@ def _split_case(ids: Ids) -> tuple[str, dict[str, object]]:
 CASES = [
     Case("GET", "/", EVERYONE, lambda ids: ("/?view=all", {})),
     Case("GET", "/topics/{topic_id}", EVERYONE, lambda ids: (f"/topics/{ids.topic}", {})),
+    Case("GET", "/topics/{topic_id}/evidence", EVERYONE, lambda ids: (f"/topics/{ids.topic}/evidence", {})),
     Case("GET", "/questions/unassigned", EVERYONE, lambda ids: ("/questions/unassigned", {})),
     Case("GET", "/chat", EVERYONE, lambda ids: ("/chat", {})),
     Case("GET", "/accounts", EVERYONE, lambda ids: ("/accounts", {})),
@@ -135,6 +146,7 @@ CASES = [
     Case("POST", "/topics/{topic_id}/status", WRITERS, _status_case, _topic_row),
     Case("POST", "/topics/{topic_id}/merge", WRITERS, _merge_case, _topic_row),
     Case("POST", "/topics/{topic_id}/split", WRITERS, _split_case, _topic_row),
+    Case("POST", "/topics/bulk/status", WRITERS, _bulk_case, _statuses, 303, "/?view=all"),
     Case("POST", "/chat", EVERYONE, lambda ids: ("/chat", {"question": "How do I change my PIN?"}), _turns, 200,
          'class="answer'),
     Case("POST", "/chat/turns/{turn_id}/feedback", set(), lambda ids: (f"/chat/turns/{ids.api_turn}/feedback",

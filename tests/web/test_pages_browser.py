@@ -80,11 +80,12 @@ def shot(page: Page, name: str) -> None:
 
 
 def board_rows(page: Page):
+    """The rows of the board's table layout (`?layout=table`; the default layout is the queue of cards)."""
     return page.locator("table.board tbody tr")
 
 
 def test_board_lists_topics_gaps_first(page: Page) -> None:
-    page.goto("/?view=all")
+    page.goto("/?view=all&layout=table")
     expect(page).to_have_title(re.compile("Gap board"))
     rows = board_rows(page)
     assert rows.count() >= 20
@@ -93,7 +94,7 @@ def test_board_lists_topics_gaps_first(page: Page) -> None:
     assert badges.filter(has_text=re.compile(r"^covered$")).count() >= 1
     shot(page, "board-all")
 
-    page.goto("/")
+    page.goto("/?layout=table")
     expect(page.locator(".tabs a.on")).to_have_text("Gaps")
     first_badge = board_rows(page).first.locator(".badge")
     assert first_badge.inner_text().strip() in ("missing", "partial")
@@ -102,14 +103,14 @@ def test_board_lists_topics_gaps_first(page: Page) -> None:
     assert kinds <= {"missing", "partial", "findability"}, kinds
     shot(page, "board-gaps")
 
-    page.goto("/?view=covered")
+    page.goto("/?view=covered&layout=table")
     kinds = {b.strip() for b in page.locator("table.board tbody .badge").all_inner_texts()}
     assert kinds == {"covered"}
     shot(page, "board-covered")
 
 
 def test_topic_page_from_board(page: Page) -> None:
-    page.goto("/")
+    page.goto("/?layout=table")
     link = board_rows(page).first.locator("td a").first
     label = link.inner_text().strip()
     link.click()
@@ -138,7 +139,7 @@ def test_topic_page_from_board(page: Page) -> None:
 
 
 def test_status_change_on_board_persists(page: Page, live_server, api_headers) -> None:
-    page.goto("/")
+    page.goto("/?layout=table")
     row = board_rows(page).first
     topic_id = int(row.locator("td").first.inner_text().strip())
     select = page.get_by_label(f"status of topic {topic_id}", exact=True)
@@ -151,7 +152,7 @@ def test_status_change_on_board_persists(page: Page, live_server, api_headers) -
     try:
         with page.expect_navigation():
             select.select_option(new)  # the select submits its form on change
-        assert page.url.rstrip("?").endswith("/") or "view=" in page.url
+        assert page.url.endswith("/?layout=table"), "back on the same board"
         page.reload()
         expect(page.get_by_label(f"status of topic {topic_id}", exact=True)).to_have_value(new)
         assert status_via_api() == new
@@ -167,7 +168,7 @@ def test_status_change_on_board_persists(page: Page, live_server, api_headers) -
 
 
 def test_board_status_filter(page: Page, live_server) -> None:
-    page.goto("/?view=all")
+    page.goto("/?view=all&layout=table")
     with page.expect_navigation():
         page.locator("form.filters select[name=status]").select_option("new")
     assert "status=new" in page.url and "view=all" in page.url
@@ -176,7 +177,7 @@ def test_board_status_filter(page: Page, live_server) -> None:
 
 
 def test_board_scope_filters_language_period_and_account(page: Page) -> None:
-    page.goto("/?view=all")
+    page.goto("/?view=all&layout=table")
     everything = board_rows(page).count()
     with page.expect_navigation():
         page.locator("form.filters select[name=language]").select_option("fr")
@@ -329,7 +330,7 @@ def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, web_users,
         context.set_default_timeout(15_000)
         page = context.new_page()
         log_in(page, *web_users["docs_writer"])
-        page.goto("/?view=all")
+        page.goto("/?view=all&layout=table")
         board_rows(page).first.locator("a").first.click()
         page.wait_for_url(re.compile(r"/topics/\d+$"))
         original = page.url.rsplit("/", 1)[1]
@@ -363,7 +364,7 @@ def test_questions_in_no_topic_are_one_click_from_the_board(page: Page, demo_run
             select(Question).where(col(Question.embedded).is_(True), col(Question.topic_id).is_(None))
         ).all()
     assert left_out, "the demo leaves a few questions out of every topic"
-    page.goto("/")
+    page.goto("/?layout=table")
     link = page.get_by_role("link", name=f"{len(left_out)} questions in no topic")
     with page.expect_navigation():
         link.click()
@@ -387,7 +388,7 @@ def test_questions_in_no_topic_are_one_click_from_the_board(page: Page, demo_run
 
 
 def test_pagers_keep_the_filters_and_show_the_next_rows(page: Page) -> None:
-    page.goto("/?view=all")
+    page.goto("/?view=all&layout=table")
     first = board_rows(page).locator("td:first-child").all_inner_texts()
     assert len(first) == 50, "the demo has more topics than fit one board page"
     with page.expect_navigation():
