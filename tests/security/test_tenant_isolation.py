@@ -45,8 +45,9 @@ CANARIES = {
     "Brightline Logistics": "otter-magnetar-4459",
 }
 """Account → the order reference only its canary question holds (small accounts, so their topics are few)."""
-ASKED_AT = datetime(2026, 11, 22, 10, 0)
-"""Two days before the tests' clock: inside "this month" and on the first page of every newest-first list."""
+ASKED_AT = datetime(2026, 11, 24, 8, 0)
+"""An hour before the tests' clock, after every demo question: the canaries are the newest questions of all, so a
+list that dropped its account filter would show them all on its first page."""
 
 
 def _canary_text(token: str) -> str:
@@ -137,7 +138,12 @@ def test_answers_api_for_an_account_holds_no_questions(planted: Planted, name: s
     assert answered.status_code == 200, answered.text
     assert answered.json()["topic_id"] == planted.topic, "the question is near the canaries' topic"
     assert _seen(answered.text) == set()
-    pushed = {"text": question, "account": name, "external_id": f"tenant-{planted.ids[name]}"}
+    pushed = {
+        "text": question,
+        "account": name,
+        "external_id": f"tenant-{planted.ids[name]}",
+        "created_at": "2026-01-05T10:00:00",
+    }  # old, so the canaries stay the newest questions
     posted = httpx.post(f"{planted.url}/v1/questions", json=pushed, headers=planted.auth, timeout=60)
     assert posted.status_code == 200, posted.text
     assert _seen(posted.text) == set()
