@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from sqlmodel import Session, col, func, select
@@ -23,7 +22,7 @@ from retrieval.coverage import (
     parse_verdict,
 )
 from retrieval.index import Passage
-from tests.conftest import NOW, make_runtime
+from tests.conftest import NOW, logged_in, make_runtime
 from tests.openai_server import FakeOpenAI
 
 
@@ -197,8 +196,9 @@ def test_gap_reason_names_the_least_covered_questions(demo_runtime: Runtime) -> 
         assert scores == sorted(scores) and scores[0] <= (tp.coverage or 0) + 0.005
 
 
-def test_board_row_summarises_the_signals_behind_a_gap(live_server: Any, demo_runtime: Runtime) -> None:
-    html = httpx.get(f"{live_server.url}/?view=gaps", timeout=30).text
+def test_board_row_summarises_the_signals_behind_a_gap(live_server: Any, demo_runtime: Runtime, web_users: Any) -> None:
+    with logged_in(live_server.url, *web_users["docs_writer"]) as (client, _):
+        html = client.get("/?view=gaps&layout=table").text
     row = (
         r'<a href="/topics/(\d+)">.*?</a>\s*(?:<div class="kw">[^<]*</div>)?'  # keywords under a question-form label
         r'\s*(?:<div class="muted signals"[^>]*>(.*?)</div>)?'
