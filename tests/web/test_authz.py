@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -189,17 +190,36 @@ def test_anonymous_is_sent_to_log_in_and_changes_nothing(server: LiveServer, run
 ids_cache: dict[str, Ids] = {}
 
 
+@pytest.fixture(scope="module")
+def sessions(server: LiveServer) -> Iterator[Callable[[str], AbstractContextManager[tuple[httpx.Client, str]]]]:
+    """One logged-in client per role for the whole matrix (logging in ~200 times would be most of its run time);
+    a case that logs out gets a login of its own."""
+    with ExitStack() as stack:
+        open_: dict[str, tuple[httpx.Client, str]] = {}
+
+        @contextmanager
+        def session(role: str) -> Iterator[tuple[httpx.Client, str]]:
+            if role not in open_:
+                open_[role] = stack.enter_context(logged_in(server.url, *WEB_USERS[role]))
+            yield open_[role]
+
+        yield session
+
+
 @pytest.mark.parametrize(
     ("case", "role", "token"),
     [(c, role, token) for c in CASES for role in ROLES for token in (("valid", "missing", "wrong")
                                                                      if c.method == "POST" else ("none",))],
     ids=lambda v: f"{v.method} {v.path}" if isinstance(v, Case) else str(v),
 )
-def test_each_role_with_each_token(server: LiveServer, runtime: Runtime, case: Case, role: str, token: str) -> None:
+def test_each_role_with_each_token(
+    server: LiveServer, runtime: Runtime, sessions, case: Case, role: str, token: str  # type: ignore[no-untyped-def]
+) -> None:
     """Pages: every role reads them (a GET carries no token). Forms: without the session's token, or with a wrong
     one, refused for everyone; with it, done for the roles allowed and refused (403) for the others."""
     ids = ids_cache.setdefault("ids", Ids(runtime))
-    with logged_in(server.url, *WEB_USERS[role]) as (client, csrf):
+    own_login = case.path == "/logout"
+    with (logged_in(server.url, *WEB_USERS[role]) if own_login else sessions(role)) as (client, csrf):
         url, form = case.request(ids)
         if case.method == "GET":
             r = client.get(url, follow_redirects=True)
