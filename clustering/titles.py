@@ -16,10 +16,12 @@ import logging
 import re
 from collections.abc import Sequence
 
+from sqlmodel import Session, select
+
 import prompts
 from clustering.labels import keyword_label
 from core.llm import LLMError
-from core.models import Topic
+from core.models import Account, Topic
 from core.runtime import Runtime
 
 log = logging.getLogger("docgap.titles")
@@ -75,13 +77,35 @@ def _ask(runtime: Runtime, t: Topic) -> str | None:
     except LLMError as exc:
         log.warning("topic %s: no LLM title (%s); keeping the keyword label", t.id, exc)
         return None
-    return clean_title(reply)
+    title = clean_title(reply)
+    if title and _names_an_account(runtime, title):
+        return None  # a title generalises over customers; one naming an account was told to, or leaks
+    return title
+
+
+def _names_an_account(runtime: Runtime, title: str) -> bool:
+    with Session(runtime.engine) as session:
+        names = session.exec(select(Account.name)).all()
+    low = title.casefold()
+    return any(re.search(rf"\b{re.escape(n.casefold())}\b", low) for n in names)
+
+
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_MARKUP = re.compile(
+    r"[<>`“”\"]|\]\(|\[\d{1,2}\]|\b(?:https?|ftp|javascript|data|mailto):|\bwww\.|\S\.(?:com|net|org|io|example)\b",
+    re.I,
+)
+"""What a title never holds: HTML, Markdown links or code, quotes, citation markers, URLs (an injected reply's)."""
 
 
 def clean_title(reply: str) -> str | None:
-    """The first line without quotes or a "Title:" prefix, if it is a short question; else None."""
-    line = reply.strip().splitlines()[0] if reply.strip() else ""
+    """The first line without quotes or a "Title:" prefix, if it is a short question in plain words; else None.
+
+    A title is shown on every page and in reports: one carrying HTML, a link or a URL is refused, not cleaned up,
+    since the model that wrote it was following someone else's instructions.
+    """
+    line = _INVISIBLE.sub("", reply).strip().splitlines()[0] if reply.strip() else ""
     line = re.sub(r"^(title\s*:\s*)", "", line.strip(), flags=re.I).strip().strip("\"'“”*# ").strip()
-    if not line.endswith("?") or not 2 <= len(line.split()) <= MAX_TITLE_WORDS:
+    if not line.endswith("?") or not 2 <= len(line.split()) <= MAX_TITLE_WORDS or _MARKUP.search(line):
         return None
     return line

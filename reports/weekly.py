@@ -9,6 +9,7 @@ template, and the report says which.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ from clustering.trends import emerging_topics, load_account_trends, week_start
 from core.llm import LLMError
 from core.models import Account, Question, Report, Topic
 from core.runtime import Runtime
+from retrieval.answer import keep_links, strip_markup, tidy
 
 TOP = 10
 TRAILING_DAYS = 90
@@ -155,13 +157,40 @@ def _rising_accounts(runtime: Runtime, topics: dict, end: datetime) -> list[Acco
 def _write_summary(runtime: Runtime, report: WeeklyReport) -> None:
     if runtime.llm is not None:
         try:
-            report.summary = runtime.llm.chat(prompts.messages("weekly_summary", report=report))
+            # Plain sentences over our own figures: a link or markup in them was asked for by someone's text.
+            written = runtime.llm.chat(prompts.messages("weekly_summary", report=report))
+            report.summary = _grounded_summary(runtime, report, tidy(keep_links(strip_markup(written), set())[0]))
             report.mode = "llm"
             return
         except LLMError as exc:
             report.notes.append(f"LLM unavailable ({exc}); summary written offline.")
     report.summary = prompts.render("weekly_summary.offline", report=report)
     report.mode = "offline"
+
+
+_QUOTED = re.compile(r"[“\"«]([^”\"»\n]{3,})[”\"»]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _grounded_summary(runtime: Runtime, report: WeeklyReport, text: str) -> str:
+    """The summary's sentences that stay inside the report's figures.
+
+    A sentence quoting something that is not one of its topic labels, or naming an account the report does not
+    show, is dropped: it came from someone's text, not from the figures.
+    """
+    labels = {" ".join(t.label.split()).casefold() for t in (*report.top_topics, *report.new_topics, *report.top_gaps)}
+    labels |= {" ".join(label.split()).casefold() for s in report.rising_accounts for _, label in s.topics}
+    shown = {name.casefold() for name, _ in report.busiest_accounts} | {s.account.casefold() for s in
+                                                                        report.rising_accounts}  # fmt: skip
+    with Session(runtime.engine) as session:
+        others = [n.casefold() for n in session.exec(select(Account.name)).all() if n.casefold() not in shown]
+
+    def kept(sentence: str) -> bool:
+        low = sentence.casefold()
+        quotes_ok = all(" ".join(q.split()).casefold() in labels for q in _QUOTED.findall(sentence))
+        return quotes_ok and not any(re.search(rf"\b{re.escape(n)}\b", low) for n in others)
+
+    return " ".join(s for s in _SENTENCE.split(text) if kept(s)).strip()
 
 
 def render_markdown(report: WeeklyReport) -> str:
@@ -172,7 +201,35 @@ def render_markdown(report: WeeklyReport) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("weekly.md.j2").render(r=report).strip() + "\n"
+    return env.get_template("weekly.md.j2").render(r=_as_markdown_text(report)).strip() + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_text(text: str) -> str:
+    """Text shown literally in Markdown: no link, image, autolink, HTML or table cell can come out of it."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _as_markdown_text(report: WeeklyReport) -> WeeklyReport:
+    """The report with its labels and account names escaped for Markdown (they are customer or operator text)."""
+
+    def lines(ts: list[TopicLine]) -> list[TopicLine]:
+        return [replace(t, label=md_text(t.label)) for t in ts]
+
+    return replace(
+        report,
+        summary=md_text(report.summary),
+        top_topics=lines(report.top_topics),
+        new_topics=lines(report.new_topics),
+        top_gaps=lines(report.top_gaps),
+        busiest_accounts=[(md_text(name), n) for name, n in report.busiest_accounts],
+        rising_accounts=[
+            replace(s, account=md_text(s.account), topics=[(i, md_text(label)) for i, label in s.topics])
+            for s in report.rising_accounts
+        ],
+    )
 
 
 def save_report(runtime: Runtime, report: WeeklyReport) -> Report:

@@ -101,7 +101,7 @@ def answer_question(
     elif runtime.llm is not None:
         try:
             raw = runtime.llm.chat(prompts.messages("answer", question=redact(question).text, passages=passages))
-            _finish_llm_answer(result, raw, len(passages), answer_threshold(runtime))
+            _finish_llm_answer(result, raw, passages, answer_threshold(runtime))
         except LLMError:
             result.answer = _extractive(runtime, question, qvec, passages)
     else:
@@ -143,7 +143,9 @@ def _stream_llm(runtime: Runtime, result: Answer, question: str, passages: list[
     """Yield the model's text as it comes, except an abstention, which becomes `NOT_COVERED`'s sentence.
 
     `result.answer` holds what has been shown so far, so a caller knows whether the model had started. An answer
-    whose citations all fail the check is followed by the not-covered sentence (it was on screen already).
+    whose citations all fail the check is followed by the not-covered sentence (it was on screen already). The
+    pieces are the model's raw text (shown as text, never HTML); the checked answer (`_finish_llm_answer`) is
+    what is stored and what the page renders once the stream ends.
     """
     assert runtime.llm is not None
     parts: list[str] = []
@@ -157,7 +159,7 @@ def _stream_llm(runtime: Runtime, result: Answer, question: str, passages: list[
             held = False
             result.answer = "".join(parts)
             yield result.answer
-    _finish_llm_answer(result, "".join(parts), len(passages), answer_threshold(runtime))
+    _finish_llm_answer(result, "".join(parts), passages, answer_threshold(runtime))
     if held or not result.covered:
         yield ("\n\n" if not held else "") + result.answer
 
@@ -167,20 +169,31 @@ def _abstains(raw: str) -> bool:
     return raw.strip().strip(".").strip() == MODEL_ABSTAINS
 
 
-def _finish_llm_answer(result: Answer, raw: str, n_passages: int, threshold: float) -> None:
+def _finish_llm_answer(result: Answer, raw: str, passages: list[Passage], threshold: float) -> None:
     """Check the model's citations and let it overrule retrieval: no answer in the passages means not covered.
+
+    What the model writes is held to the passages, whatever the question or a page told it: a link whose target
+    is not a passage's URL or a link inside a passage loses its target (its text stays), HTML tags are removed,
+    and a sentence left without a valid citation (an uncited claim, or one citing a passage that does not exist)
+    is dropped.
 
     Confidence is then capped at half the threshold, so `covered` and `confidence >= threshold` never disagree
     for a consumer that filters on either.
     """
     result.mode = "llm"
-    text, result.dropped_citations = check_citations(raw, n_passages)
+    text, result.dropped_citations = _held_to_passages(raw, passages)
     if _abstains(raw) or not _CITATION.search(text):
         result.covered = False
         result.confidence = min(result.confidence, round(threshold / 2, 3))
         result.answer = NOT_COVERED
     else:
         result.answer = text
+
+
+def _held_to_passages(raw: str, passages: list[Passage]) -> tuple[str, list[int]]:
+    """The model's text with invented citations, foreign links, markup and uncited sentences removed."""
+    text, dropped = check_citations(raw, len(passages))
+    return tidy(cited_sentences(keep_links(strip_markup(text), passage_links(passages))[0], len(passages))), dropped
 
 
 def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
@@ -194,8 +207,86 @@ def check_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
         dropped.append(n)
         return ""
 
-    cleaned = _CITATION.sub(keep, text)
-    return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip(), dropped
+    return tidy(_CITATION.sub(keep, text)), dropped
+
+
+def tidy(text: str) -> str:
+    """Spaces left by removed markers and links closed up."""
+    return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
+_URL = r"(?:https?://|www\.)[^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?]"
+_LINKISH = re.compile(
+    r"(?P<image>!?)\[(?P<text>[^\]]*)\]\(\s*<?(?P<inline>[^)\s>]*)>?(?:\s+[\"'(][^)]*)?\)"  # [text](target)
+    r"|^ {0,3}\[[^\]]+\]:\s*<?(?P<ref>[^\s>]+)>?.*$"  # [label]: target
+    r"|<(?P<auto>(?:[a-z][a-z0-9+.-]{1,31}:|www\.)[^\s<>]*)>"  # <scheme:target>
+    rf"|(?P<bare>{_URL})",
+    re.I | re.M,
+)
+_TAG = re.compile(
+    r"<(script|style)\b.*?(?:</\1\s*>|$)|<!--.*?(?:-->|$)|</?[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>", re.I | re.S
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s*\[\d{1,2}\])*\s+|\n+")
+
+
+def _target(m: re.Match[str]) -> str:
+    return next(m.group(g) for g in ("inline", "ref", "auto", "bare") if m.group(g) is not None)
+
+
+def link_targets(text: str, base: str = "") -> set[str]:
+    """The targets of the links and URLs in `text` (Markdown, autolinks, bare), also resolved against `base`."""
+    found = {_target(m) for m in _LINKISH.finditer(text)}
+    return {u for t in found for u in (t, urljoin(base, t) if base else t) if u}
+
+
+def passage_links(passages: list[Passage]) -> set[str]:
+    """Every link target an answer may hold: the passages' URLs and the links and URLs written inside them."""
+    allowed: set[str] = set()
+    for p in passages:
+        allowed |= {p.url, p.url.split("#")[0], *link_targets(p.text, p.url)}
+    return {a for a in allowed if a}
+
+
+def keep_links(text: str, allowed: set[str]) -> tuple[str, list[str]]:
+    """`text` with every link whose target is not in `allowed` removed (a Markdown link keeps its text).
+
+    Covers inline links and images, reference definitions, autolinks (`<https://…>`) and bare URLs. Returns the
+    text and the removed targets.
+    """
+    dropped: list[str] = []
+
+    def check(m: re.Match[str]) -> str:
+        target = _target(m)
+        if target in allowed:
+            return m.group(0)
+        dropped.append(target)
+        return m.group("text") if m.group("inline") is not None else ""
+
+    return _LINKISH.sub(check, text), dropped
+
+
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def strip_markup(text: str) -> str:
+    """`text` without HTML tags, comments or invisible characters: LLM prose is Markdown, never page markup.
+
+    Invisible characters (zero-width, bidi controls) go first, so none can hide a tag or a URL from the checks.
+    """
+    return _TAG.sub("", _INVISIBLE.sub("", text))
+
+
+def cited_sentences(text: str, n_passages: int) -> str:
+    """Only the sentences (or lines) that carry a citation of a passage we gave: an uncited claim is dropped."""
+    pieces = [p for p in _SENTENCE_END.split(text) if p is not None]
+    seps = [m.group(0) for m in _SENTENCE_END.finditer(text)]
+    out = []
+    for i, piece in enumerate(pieces):
+        sep = seps[i] if i < len(seps) else ""
+        cites = [int(n) for n in _CITATION.findall(piece + sep)]
+        if any(1 <= n <= n_passages for n in cites):
+            out.append(piece + sep)
+    return "".join(out).strip()
 
 
 def _extractive(runtime: Runtime, question: str, qvec: np.ndarray, passages: list[Passage]) -> str:

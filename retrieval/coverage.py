@@ -59,6 +59,7 @@ from core.llm import LLMClient, LLMError
 from core.models import ChatTurn, Question, Topic
 from core.runtime import Runtime
 from core.vectors import QUESTIONS
+from retrieval.answer import keep_links, passage_links, strip_markup, tidy
 from retrieval.confidence import confidence, measure, prefetch_sentences, profile
 from retrieval.index import Passage, retrieve
 
@@ -68,6 +69,7 @@ JUDGE_PASSAGES = 6
 """Passages shown to the LLM judge: the best distinct ones over the topic's representative questions."""
 NO_JUDGE = "retrieval confidence only (no LLM judge)"
 JUDGE_FAILED = "retrieval confidence only (the LLM judge failed or gave no usable verdict)"
+JUDGE_OVERRULED = "the LLM judge said covered, but no passage is close enough to its questions to show it"
 VERDICT_KIND: dict[str, str | None] = {"covered": None, "partial": "partial", "not_covered": "missing"}
 VERDICT_UNCOVERED = {"covered": 0.0, "partial": 0.6, "not_covered": 1.0}
 FINDABILITY_NEED = 0.2
@@ -286,7 +288,13 @@ def _apply(topic: Topic, e: _Evidence, verdict: Verdict | None, scale: _Scale) -
     t = scale.thresholds
     topic.coverage, topic.doc_urls = e.coverage, e.doc_urls
     method = "" if verdict is not None else (JUDGE_FAILED if scale.judged else NO_JUDGE)
-    if verdict is not None:
+    overruled = verdict is not None and verdict.verdict == "covered" and gap_kind(e.coverage, t) == "missing"
+    if overruled:
+        # "Covered" needs evidence: with no passage close to the questions, the verdict is more likely obeyed
+        # (a question telling the judge what to say) than read, so the similarity kind stands.
+        kind, uncovered = "missing", uncovered_from_coverage(e.coverage, t)
+        reason = f"{_similarity_reason(kind, e)}; {JUDGE_OVERRULED}"
+    elif verdict is not None:
         kind, uncovered = VERDICT_KIND[verdict.verdict], VERDICT_UNCOVERED[verdict.verdict]
         reason = verdict.missing or f"LLM judge: {verdict.verdict.replace('_', ' ')}"
     else:
@@ -318,6 +326,7 @@ def _apply(topic: Topic, e: _Evidence, verdict: Verdict | None, scale: _Scale) -
         "staff_answer_share": e.staff_share,
         "staff_answer_baseline": round(scale.staff_base, 3),
         "judge": verdict.verdict if verdict is not None else ("failed" if scale.judged else "none"),
+        "judge_overruled": overruled,
         "need": round(need, 3),
         "demand": round(demand, 3),
     }
@@ -362,7 +371,14 @@ def _judge(llm: LLMClient | None, e: _Evidence) -> Verdict | None:
         reply = llm.chat(prompts.messages("coverage_judge", questions=e.questions, passages=e.passages))
     except LLMError:
         return None
-    return parse_verdict(reply)
+    verdict = parse_verdict(reply)
+    if verdict is None:
+        return None
+    # The "missing" sentence becomes the gap reason on the board: no markup, no link the passages do not hold, and
+    # none at all with a "covered" verdict (the prompt asks for it empty then: text there was not asked for).
+    if verdict.verdict == "covered":
+        return Verdict(verdict.verdict, "")
+    return Verdict(verdict.verdict, tidy(keep_links(strip_markup(verdict.missing), passage_links(e.passages))[0]))
 
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)

@@ -5,6 +5,9 @@ it answers from the first numbered passage in the prompt, cites it as [1], and a
 does not exist, so tests can check that invented citations are dropped; asked for a topic title, it makes a
 question from the first keyword; offered tools, it calls one chosen by the question's wording and then writes
 from the tool's result. Requests are recorded for inspection.
+
+To play a model that obeys instructions planted in its input (the injection tests), set `obey` to a function
+of the request's messages that returns the reply, and `force_tool` to the tool it should call first.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,6 +27,12 @@ class FakeOpenAI:
         self.reply = reply
         self.tool_reply: str | None = None
         self.tool_calls = 0
+        self.obey: Callable[[list[dict[str, Any]]], str] | None = None
+        """When set, the reply to every plain (non-tool) request: a scripted model doing what its input says."""
+        self.force_tool: str | None = None
+        """When set, the tool the model calls first whatever the question says (arguments: the question)."""
+        self.force_args: dict[str, Any] = {}
+        """Arguments for `force_tool` that replace the question-derived ones."""
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -91,6 +101,8 @@ class FakeOpenAI:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def answer(self, messages: list[dict[str, str]]) -> str:
+        if self.obey is not None:
+            return self.obey(messages)
         if self.reply is not None:
             return self.reply
         user = messages[-1]["content"]
@@ -114,6 +126,11 @@ class FakeOpenAI:
             return f"Here is what the account data shows.\n\n{data}", []
         question = re.sub(r"</?question>", "", last["content"]).strip()
         about = re.search(r"\babout (.+?)\??$", question, re.I)
+        if self.force_tool is not None:
+            self.tool_calls += 1
+            args = {"question": question, "account": question, "subject": question, **self.force_args}
+            return None, [{"id": f"call_{self.tool_calls}", "type": "function",
+                           "function": {"name": self.force_tool, "arguments": json.dumps(args)}}]  # fmt: skip
         named = re.search(r"(?:with|has|is|from|did) ((?:[A-Z][\w&'-]+ ?)+)", question)
         if re.search(r"\b(which|what) accounts\b|\bwho (else )?asked\b", question, re.I) and about:
             name, args = "accounts_asking_about", {"subject": about.group(1)}

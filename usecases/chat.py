@@ -19,7 +19,7 @@ import prompts
 from core.llm import LLMError, ToolCall
 from core.runtime import Runtime
 from ingest.redact import redact
-from retrieval.answer import Answer, stream_answer
+from retrieval.answer import Answer, keep_links, link_targets, stream_answer, strip_markup
 from usecases import account_questions as accounts
 from usecases.answers import ask
 from usecases.permissions import Actor, Permission, require
@@ -56,7 +56,6 @@ TOOLS: list[dict[str, Any]] = [
         "parameters": {"type": "object", "properties": {"question": {"type": "string"}},
                        "required": ["question"]}}},
 ]  # fmt: skip
-_LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 DOCS = "docs"
@@ -147,11 +146,40 @@ def _with_tools(runtime: Runtime, actor: Actor, question: str, account: str | No
     messages.append({"role": "assistant", "content": reply.text or None, "tool_calls": [
         {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
     ]})  # fmt: skip
-    messages.append({"role": "tool", "tool_call_id": call.id, "content": f"<data>\n{result}\n</data>"})
+    messages.append({"role": "tool", "tool_call_id": call.id, "content": f"<data>\n{_as_data(result)}\n</data>"})
     final = runtime.llm.use_tools(messages, TOOLS)
-    allowed = set(_LINK.findall(result))
-    written = set(_LINK.findall(final.text))
-    if final.calls or not final.text or not written <= allowed:
-        # Another tool call, nothing written, or a link the data does not hold: show the data as it is.
+    if final.calls or not final.text or not _grounded(runtime, final.text, result):
+        # Another tool call, nothing written, or a link, quote or account the data does not hold: the data as it is.
         return _account_answer(question, result, ACCOUNT_DATA)
     return _account_answer(question, final.text, ACCOUNT_DATA_LLM)
+
+
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _as_data(text: str) -> str:
+    """A tool result as prompt data, as `prompts/_data.j2` does for templates.
+
+    Customer text in it (questions, labels) loses its invisible characters and cannot close the `<data>` fence.
+    """
+    return _INVISIBLE.sub("", text).replace("</", "<\\/").replace("< /", "<\\/")
+
+
+_QUOTED = re.compile(r"[“\"«]([^”\"»\n]{4,})[”\"»]")
+
+
+def _grounded(runtime: Runtime, text: str, data: str) -> bool:
+    """Whether what the model wrote stays inside the tool's data.
+
+    Every link (Markdown, autolink or bare URL, once invisible characters are gone) must be one of the data's,
+    every quoted question a quote from the data, and every account it names one the data names: another
+    account's questions (asked for in the question, or planted in customer text) cannot ride along.
+    """
+    if keep_links(strip_markup(text), link_targets(data))[1]:
+        return False
+    flat = " ".join(data.split()).casefold()
+    if any(" ".join(q.split()).casefold() not in flat for q in _QUOTED.findall(text)):
+        return False
+    named = text.casefold()
+    mentioned = [n for n in accounts.account_names(runtime) if re.search(rf"\b{re.escape(n.casefold())}\b", named)]
+    return all(n.casefold() in flat for n in mentioned)
