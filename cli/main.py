@@ -723,6 +723,7 @@ def serve(
         f"\n[bold]docgap is running on {base}/[/]  (Ctrl+C to stop)\n"
         f"  gap board      {base}/\n  ask the docs   {base}/chat\n  accounts       {base}/accounts\n"
         f"  weekly report  {base}/reports/weekly/latest\n  API (OpenAPI)  {base}/docs\n"
+        "Every page asks for a login: `docgap users create NAME --role admin` (the demo printed one user per role).\n"
     )
     uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level="warning")
 
