@@ -217,7 +217,8 @@ def _script(rig: Rig, reply: str | None = None, tool: str | None = None, tool_re
 
 
 def _leaked(text: str, extra: tuple[str, ...] = ()) -> list[str]:
-    return [m for m in (*MARKS, *extra) if m.lower() in text.lower()]
+    seen = _INVISIBLE.sub("", text).lower()  # "evil\u200b.example" is still evil.example to a reader
+    return [m for m in (*MARKS, *extra) if m.lower() in seen]
 
 
 def _uncited(answer: str, n_passages: int) -> list[str]:
