@@ -33,11 +33,14 @@ def login_url(next_path: str | None = None) -> str:
     return "/login" + (f"?{urlencode({'next': next_path})}" if next_path and next_path != "/" else "")
 
 
-def safe_next(value: str | None) -> str:
-    """Where to go after logging in: only a path on this site (never `//evil.example` or a full URL)."""
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Where to send the browser next (after logging in, or back from a form).
+
+    Only a path on this site: never `//evil.example`, a backslash path or a full URL.
+    """
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/"
+    return default
 
 
 def get_throttle() -> LoginThrottle:

@@ -32,7 +32,7 @@ from usecases.topics import (
     unassigned_page,
 )
 from web import TEMPLATES_DIR
-from web.auth import FormUser, UserDep, current_user
+from web.auth import FormUser, UserDep, current_user, safe_next
 from web.pages import answer_html, link_topics, markdown_html, markdown_plain, sparkline
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -102,12 +102,7 @@ def topic_evidence(request: Request, topic_id: int, runtime: RuntimeDep, back: s
     page = topic_page(runtime, topic_id)
     if page is None:
         raise HTTPException(404, "no such topic")
-    return render(request, "board_evidence.html", runtime, ev=page, back=_local(back, "/"))
-
-
-def _local(path: str | None, default: str) -> str:
-    """A path on this site to send the browser back to (never `//elsewhere` or a full URL)."""
-    return path if path and path.startswith("/") and not path.startswith("//") and "\\" not in path else default
+    return render(request, "board_evidence.html", runtime, ev=page, back=safe_next(back))
 
 
 @router.post("/topics/bulk/status")
@@ -128,7 +123,7 @@ def topics_status(
         raise HTTPException(422, str(exc)) from exc
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    return RedirectResponse(_local(back, "/"), status_code=303)
+    return RedirectResponse(safe_next(back), status_code=303)
 
 
 @router.post("/topics/{topic_id}/status")
@@ -147,8 +142,7 @@ def topic_status(
         raise HTTPException(422, str(exc)) from exc
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    target = back if back and back.startswith("/") and not back.startswith("//") else f"/topics/{topic_id}"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(safe_next(back, f"/topics/{topic_id}"), status_code=303)
 
 
 @router.post("/topics/{topic_id}/merge")
