@@ -137,11 +137,6 @@ def account_named(runtime: Runtime, name: str) -> Account | None:
     return exact or _named_account(name, every)
 
 
-def account_names(runtime: Runtime) -> list[str]:
-    with Session(runtime.engine) as session:
-        return list(session.exec(select(Account.name).order_by(col(Account.name))).all())
-
-
 @dataclass(frozen=True)
 class _Asked:
     text: str

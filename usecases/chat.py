@@ -21,6 +21,7 @@ from core.runtime import Runtime
 from ingest.redact import redact
 from retrieval.answer import Answer, keep_links, link_targets, stream_answer, strip_markup
 from usecases import account_questions as accounts
+from usecases.accounts import account_names
 from usecases.answers import ask
 from usecases.permissions import Actor, Permission, require
 
@@ -104,13 +105,14 @@ def _account_answer(question: str, text: str, mode: str) -> Answer:
     return Answer(question, text, [], 1.0, True, None, None, mode)
 
 
-def _run(runtime: Runtime, actor: Actor, call: ToolCall, account: str | None) -> str | Answer | None:
-    """A tool's result: the account data as Markdown, or the docs' answer; None for a tool we do not have."""
+def _run(runtime: Runtime, actor: Actor, call: ToolCall, account: str | None) -> str | None:
+    """An account tool's result, the account data as Markdown; None for a tool we do not have.
+
+    `answer_from_docs` never gets here: the caller sends it down the cited answer path instead.
+    """
     args = call.arguments
     days = args.get("days") if isinstance(args.get("days"), int) else accounts.DEFAULT_DAYS
     days = max(1, min(int(days), 3650))
-    if call.name == "answer_from_docs":
-        return None
     require(actor, Permission.READ)
     if call.name == "accounts_asking_about":
         subject = str(args.get("subject") or "").strip()[:200]
@@ -121,7 +123,7 @@ def _run(runtime: Runtime, actor: Actor, call: ToolCall, account: str | None) ->
     if call.name in ("account_activity", "call_brief"):
         found = accounts.account_named(runtime, str(args.get("account") or account or ""))
         if found is None:
-            return "No account by that name. Known accounts: " + ", ".join(accounts.account_names(runtime)[:50])
+            return "No account by that name. Known accounts: " + ", ".join(account_names(runtime)[:50])
         kind = "prep" if call.name == "call_brief" else "activity"
         return accounts.answer(runtime, accounts.AccountQuery(kind, days, f"the last {days} days", found.id,
                                                               found.name)).text  # fmt: skip
@@ -141,7 +143,7 @@ def _with_tools(runtime: Runtime, actor: Actor, question: str, account: str | No
     if call.name == "answer_from_docs":
         return DOCS
     result = _run(runtime, actor, call, account)
-    if not isinstance(result, str):
+    if result is None:
         return None
     messages.append({"role": "assistant", "content": reply.text or None, "tool_calls": [
         {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
@@ -181,5 +183,5 @@ def _grounded(runtime: Runtime, text: str, data: str) -> bool:
     if any(" ".join(q.split()).casefold() not in flat for q in _QUOTED.findall(text)):
         return False
     named = text.casefold()
-    mentioned = [n for n in accounts.account_names(runtime) if re.search(rf"\b{re.escape(n.casefold())}\b", named)]
+    mentioned = [n for n in account_names(runtime) if re.search(rf"\b{re.escape(n.casefold())}\b", named)]
     return all(n.casefold() in flat for n in mentioned)
