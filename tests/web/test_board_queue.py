@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from core.models import Topic
 from core.runtime import Runtime
 from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
+from tests.web.conftest import CHROMIUM
 from usecases.permissions import OPERATOR
 from usecases.topics import COLUMN_LIMIT, QUEUE, change_topic
 
@@ -225,25 +226,9 @@ def test_htmx_is_vendored_and_served_from_our_own_static_files(server: LiveServe
 
 # --- in a real browser ---------------------------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
+
 SCREENSHOTS = os.environ.get("DOCGAP_SCREENSHOTS") or None
 browser_only = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}")
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    from tests.web.test_pages_browser import CHROMIUM_ARGS
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import httpx
 import pytest
@@ -73,36 +72,26 @@ def test_stream_needs_login_and_token(live_server: LiveServer, web_users) -> Non
         assert client.post("/chat/stream", data={"question": "PIN?"}).status_code == 403
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium")
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
-def test_the_chat_page_answers_in_a_browser(live_server: LiveServer, web_users, javascript: bool) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect, sync_playwright
+def test_the_chat_page_answers_in_a_browser(browser, live_server: LiveServer, web_users, javascript: bool) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
 
-    from tests.web.test_pages_browser import CHROMIUM_ARGS, log_in
+    from tests.web.test_pages_browser import log_in
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    try:
         context.set_default_timeout(15_000)
         page = context.new_page()
         streamed: list[str] = []
         page.on("request", lambda req: streamed.append(req.url) if req.url.endswith("/chat/stream") else None)
-        if javascript:
-            log_in(page, *web_users["account_manager"])
-        else:
-            page.goto("/login")
-            page.get_by_label("User name").fill(web_users["account_manager"][0])
-            page.get_by_label("Password").fill(web_users["account_manager"][1])
-            page.get_by_role("button", name="Log in").click()
+        log_in(page, *web_users["account_manager"])
         page.goto("/chat")
         page.locator("textarea[name=question]").fill("How long does card delivery take?")
         page.get_by_role("button", name="Ask").click()
         expect(page.locator("section.answer .citations a").first).to_be_visible()
         assert bool(streamed) is javascript, streamed
-        browser.close()
+    finally:
+        context.close()
 
 
 def test_history_and_feedback_are_each_users_own(demo_copy: Runtime, web_users) -> None:  # type: ignore[no-untyped-def]
