@@ -100,8 +100,7 @@ def test_call_brief_has_facts_and_actions(demo_runtime: Runtime) -> None:
     account = _account(demo_runtime, "Vantage Media")
     a = chat(demo_runtime, AM, "Prepare me for my call with Vantage Media")
     assert a.answer.startswith(f"**Call brief: [Vantage Media](/accounts/{account.id})**")
-    if account.renewal_date:
-        assert f"renews {account.renewal_date.isoformat()}" in a.answer
+    assert account.renewal_date and f"renews {account.renewal_date.isoformat()}" in a.answer
     actions = a.answer.split("Suggested:")[1]
     assert re.search(r"send them \[[^\]]+\]\(/kb/[^)]+\)", actions), "a documented topic points at its page"
 
