@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 TOPIC_STATUSES = ("new", "triaged", "in_progress", "documented", "verified", "dismissed")
@@ -168,6 +168,54 @@ class Report(SQLModel, table=True):
     mode: str
     markdown: str = Field(sa_column=Column(Text, nullable=False))
     data: dict[str, Any] = _json(dict)
+
+
+class RiskFlag(SQLModel, table=True):
+    """A risk flag on an account (`reports.risk`): raised when a leading indicator fires, cleared when it stops.
+
+    At most one open row (cleared_at None) per (account, kind); a flag that fires again after clearing is a new
+    row, so the history shows each episode with its own dates and evidence.
+    """
+
+    __table_args__ = (
+        Index("uq_riskflag_open", "account_id", "kind", unique=True, sqlite_where=text("cleared_at IS NULL"),
+              postgresql_where=text("cleared_at IS NULL")),
+    )  # fmt: skip
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(index=True)
+    raised_at: NaiveDatetime
+    cleared_at: NaiveDatetime | None = Field(default=None, index=True)
+    last_checked_at: NaiveDatetime
+    severity: float = 0.0
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """One line, from our own figures and topic labels (already redacted)."""
+    evidence: dict[str, Any] = _json(dict)
+    """{text, question_ids, weeks (ISO dates), links (relative page links)}."""
+    alerted_at: NaiveDatetime | None = None
+    """When the Slack alert for this flag was sent (None: not yet, or no webhook configured)."""
+
+
+class Delivery(SQLModel, table=True):
+    """The ledger of what was sent where (`usecases.delivery`, `usecases.alerts`): each item once per channel.
+
+    `key` names the item within its kind (a week's start date, a flag id). A failed send keeps its row with the
+    error and is tried again on the next run; a sent one is never sent again.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "key", "channel", name="uq_delivery_kind_key_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    key: str
+    channel: str
+    status: str = "pending"
+    """"sent" or "failed"."""
+    attempts: int = 0
+    sent_at: NaiveDatetime | None = None
+    last_attempt_at: NaiveDatetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class SyncCursor(SQLModel, table=True):

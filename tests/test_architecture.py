@@ -19,6 +19,8 @@ LAYERS = {
     "clustering": 1,
     "retrieval": 1,
     "reports": 1,
+    "trackers": 1,
+    "delivery": 1,
     "usecases": 2,
     "api": 3,
     "web": 3,
