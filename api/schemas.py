@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -97,6 +97,14 @@ class StatusChange(BaseModel):
     status: str = Field(pattern=f"^({'|'.join(TOPIC_STATUSES)})$", description=f"One of {', '.join(TOPIC_STATUSES)}.")
     notes: str | None = None
     label: str | None = Field(default=None, max_length=200)
+    doc_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="With documented/verified: the page that now answers it (a doc index URL or an http(s) address).",
+    )
+    documented_on: date | None = Field(
+        default=None, description="With documented/verified: the day that page shipped (default: now, the first time)."
+    )
 
 
 class MergeRequest(BaseModel):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from urllib.parse import urlsplit
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sqlmodel import Session, col, or_, select
 
 from clustering.service import refresh_topics
-from core.models import TOPIC_STATUSES, Question, Topic, TopicEvent
+from core.models import TOPIC_STATUSES, Document, Question, Topic, TopicEvent
 from core.runtime import Runtime
 from core.vectors import QUESTIONS
 
@@ -34,17 +36,47 @@ class LineageEntry:
     detail: dict
 
 
+DOCUMENTED = ("documented", "verified")
+"""The statuses in which a shipped page answers the topic."""
+
+
 def set_status(
-    runtime: Runtime, topic_id: int, status: str, notes: str | None = None, label: str | None = None
+    runtime: Runtime,
+    topic_id: int,
+    status: str,
+    notes: str | None = None,
+    label: str | None = None,
+    doc_url: str | None = None,
+    documented_on: date | None = None,
 ) -> Topic:
-    """A writer's decision; it is kept on the topic row, so it survives re-clustering."""
+    """A writer's decision; it is kept on the topic row, so it survives re-clustering.
+
+    Marking a topic documented (or verified) stamps when, and optionally the page that now answers it and the
+    day it shipped (a writer often marks it after the fact): doc impact compares the weeks before and after that
+    day. Moving it back into the queue or dismissing it clears the stamp, since no shipped page counts any more.
+    """
     if status not in TOPIC_STATUSES:
         raise CurationError(f"status must be one of {', '.join(TOPIC_STATUSES)}")
+    doc_url = (doc_url or "").strip() or None
+    if (doc_url or documented_on) and status not in DOCUMENTED:
+        raise CurationError("a page and a date are recorded when the topic is marked documented or verified")
     with Session(runtime.engine, expire_on_commit=False) as session:
         t = _get(session, topic_id)
         now = runtime.clock()
-        if t.status != status:
-            session.add(TopicEvent(at=now, kind="status", topic_id=topic_id, detail={"from": t.status, "to": status}))
+        if documented_on is not None and documented_on > now.date():
+            raise CurationError(f"the page cannot have shipped in the future ({documented_on.isoformat()})")
+        page = _doc_page(session, doc_url) if doc_url else None
+        detail: dict[str, str] = {}
+        if status in DOCUMENTED and (t.documented_at is None or documented_on or page):
+            t.documented_at = datetime.combine(documented_on, time()) if documented_on else t.documented_at or now
+            t.documented_url = page or t.documented_url
+            detail = {"documented_at": t.documented_at.isoformat(), **({"doc_url": page} if page else {})}
+        elif status not in DOCUMENTED:
+            t.documented_at = t.documented_url = None
+        if t.status != status or detail:
+            session.add(
+                TopicEvent(at=now, kind="status", topic_id=topic_id, detail={"from": t.status, "to": status, **detail})
+            )
             t.status = status
         if notes is not None:
             t.notes = notes
@@ -53,6 +85,22 @@ def set_status(
             t.label, t.label_locked, t.label_source = label, True, "writer"
         session.commit()
         return t
+
+
+def _doc_page(session: Session, url: str) -> str:
+    """The page a writer named: an ingested document's URL or an http(s) address.
+
+    A document may be named by its /kb/ viewer link too, and with a section's #anchor. Anything else is refused,
+    so a topic never points at a typo.
+    """
+    wanted = url.removeprefix("/kb/")
+    page = wanted.split("#", 1)[0]
+    if page and session.exec(select(Document.url).where(Document.url == page)).first() is not None:
+        return wanted
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in url) and len(url) <= 2000:
+        return url
+    raise CurationError(f"{url!r} is neither an ingested document's URL nor an http(s) address")
 
 
 def merge_topics(runtime: Runtime, source_ids: Sequence[int], into: int) -> Topic:

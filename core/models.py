@@ -121,6 +121,10 @@ class Topic(SQLModel, table=True):
     """Who wrote the label: "keywords" (c-TF-IDF), "llm" (a question-form title) or "writer" (a rename)."""
     label_basis: list[str] = _json(list)
     """The keywords an LLM title was written from; a new title is asked for only when they change."""
+    documented_at: NaiveDatetime | None = None
+    """When a writer marked the topic documented (kept while documented or verified); doc impact counts from it."""
+    documented_url: str | None = None
+    """The page that now answers it: a doc index URL or an external http(s) address, as the writer gave it."""
 
 
 TOPIC_EVENT_KINDS = ("merge", "split", "retire", "rename", "status")

@@ -1,7 +1,8 @@
 """The weekly recurring-question report.
 
-What customers asked most last week, what is new or growing, which gaps matter most, and which accounts are
-asking more and more about one thing.
+What customers asked most last week and how that compares with the week before, what is new or growing, which
+gaps matter most, which were closed, whether questions dropped after a page shipped (doc impact), and which
+accounts are asking more and more about one thing.
 
 The figures are computed here; the prose summary is written by the LLM when one is configured, otherwise by a
 template, and the report says which.
@@ -19,14 +20,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
 
 import prompts
+from clustering.curation import DOCUMENTED
 from clustering.trends import emerging_topics, load_account_trends, week_start
 from core.llm import LLMError
-from core.models import Account, Question, Report, Topic
+from core.models import Account, Question, Report, Topic, TopicEvent
 from core.runtime import Runtime
+from reports.impact import RECENT_WEEKS, DocImpact, recent_impacts
 from retrieval.answer import keep_links, strip_markup, tidy
 
 TOP = 10
 TRAILING_DAYS = 90
+OPEN = ("new", "triaged", "in_progress")
+"""The statuses of an open gap (documented and verified ones are closed, dismissed ones set aside)."""
+MOVERS = 3
+MOVER_MIN = 3
+"""A topic rises or falls "most" only with at least this many questions in one of the two weeks (2 → 0 is noise)."""
 
 
 @dataclass
@@ -41,6 +49,24 @@ class TopicLine:
     gap_score: float
     trend: str = ""
     """For new and growing topics: "new" or "growing"."""
+    change_pct: int | None = None
+    """This week against last week, in percent; None when there were none last week."""
+
+
+@dataclass
+class ClosedGap:
+    """A topic a writer marked documented or verified during the week (its last status move that week)."""
+
+    id: int
+    label: str
+    status: str
+    on: str
+    """The day of the move (ISO)."""
+    documented_on: str | None
+    """The day the page shipped, which a writer may date earlier than the move."""
+    doc_url: str | None
+    gap_kind: str | None
+    """The kind of gap it was, as last judged (a re-analysis judges the new page)."""
 
 
 @dataclass
@@ -71,6 +97,13 @@ class WeeklyReport:
     mode: str = "offline"
     unassigned: int = 0
     notes: list[str] = field(default_factory=list)
+    total_change_pct: int | None = None
+    """This week's questions against last week's, in percent; None when there were none last week."""
+    movers: list[TopicLine] = field(default_factory=list)
+    """Week over week: the topics whose volume rose and fell most (at least `MOVER_MIN` questions in one week)."""
+    gaps_closed: list[ClosedGap] = field(default_factory=list)
+    doc_impact: list[DocImpact] = field(default_factory=list)
+    """Topics documented in the last `RECENT_WEEKS` weeks before the week's end, latest first."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -115,16 +148,19 @@ def build_weekly_report(runtime: Runtime, week: date | None = None) -> WeeklyRep
             t.gap_kind,
             t.coverage,
             t.gap_score,
+            change_pct=pct_change(now_c.get(tid, 0), prev_c.get(tid, 0)),
         )
 
-    top = [line(tid) for tid, _ in now_c.most_common() if tid in topics and topics[tid].status != "dismissed"][:TOP]
+    shown = {tid for tid, t in topics.items() if t.status != "dismissed"}
+    top = [line(tid) for tid, _ in now_c.most_common() if tid in shown][:TOP]
     emerging = emerging_topics(
         [(r[1], r[0]) for r in rows if r[1]],
         {tid: (t.label, t.first_seen) for tid, t in topics.items() if t.status != "dismissed"},
         t1,
     )
     new = [replace(line(e.topic_id), trend=e.reason) for e in emerging]
-    gaps = sorted((t for t in topics.values() if t.gap_kind and t.status != "dismissed"), key=lambda t: -t.gap_score)
+    # A topic a writer marked documented or verified is no open gap, even before a re-analysis judges its new page.
+    gaps = sorted((t for t in topics.values() if t.gap_kind and t.status in OPEN), key=lambda t: -t.gap_score)
     report = WeeklyReport(
         week_start=start,
         week_end=end - timedelta(days=1),
@@ -136,9 +172,54 @@ def build_weekly_report(runtime: Runtime, week: date | None = None) -> WeeklyRep
         busiest_accounts=[(accounts[a], n) for a, n in Counter(r[2] for r in this_week if r[2]).most_common(5)],
         rising_accounts=_rising_accounts(runtime, topics, t1),
         unassigned=sum(1 for r in this_week if not r[1]),
+        total_change_pct=pct_change(len(this_week), len(last_week)),
+        movers=_movers([line(tid) for tid in set(now_c) | set(prev_c) if tid in shown]),
+        gaps_closed=_gaps_closed(runtime, topics, t0, t1),
+        doc_impact=recent_impacts(runtime, min(t1, runtime.clock()), RECENT_WEEKS),  # a week under way is not full
     )
     _write_summary(runtime, report)
     return report
+
+
+def pct_change(now: int, before: int) -> int | None:
+    """`now` against `before` in whole percent (None when there is nothing to compare with)."""
+    return round(100 * (now - before) / before) if before else None
+
+
+def _movers(lines: list[TopicLine]) -> list[TopicLine]:
+    """The `MOVERS` biggest rises, then the `MOVERS` biggest falls, by the change in questions (ties: by id)."""
+    moved = [t for t in lines if max(t.count, t.previous) >= MOVER_MIN and t.count != t.previous]
+    rises = sorted((t for t in moved if t.count > t.previous), key=lambda t: (t.previous - t.count, t.id))
+    falls = sorted((t for t in moved if t.count < t.previous), key=lambda t: (t.count - t.previous, t.id))
+    return rises[:MOVERS] + falls[:MOVERS]
+
+
+def _gaps_closed(runtime: Runtime, topics: dict[int, Topic], t0: datetime, t1: datetime) -> list[ClosedGap]:
+    """Topics whose status moved to documented or verified during the week and stayed there by its end.
+
+    Only writers' status moves are recorded as events; a gap that a re-analysis finds covered without a writer's
+    move is not listed here (it leaves the gap table instead).
+    """
+    with Session(runtime.engine) as session:
+        events = session.exec(
+            select(TopicEvent)
+            .where(TopicEvent.kind == "status", TopicEvent.at >= t0, TopicEvent.at < t1)
+            .order_by(col(TopicEvent.at), col(TopicEvent.id))
+        ).all()
+    first: dict[int, str] = {}
+    last: dict[int, TopicEvent] = {}
+    for e in events:
+        first.setdefault(e.topic_id, (e.detail or {}).get("from", ""))
+        last[e.topic_id] = e
+    out = []
+    for tid, e in last.items():
+        to = (e.detail or {}).get("to", "")
+        if to not in DOCUMENTED or first[tid] == to or tid not in topics:
+            continue
+        t = topics[tid]
+        shipped = t.documented_at.date().isoformat() if t.documented_at else None
+        out.append(ClosedGap(tid, t.label, to, e.at.date().isoformat(), shipped, t.documented_url, t.gap_kind))
+    return sorted(out, key=lambda g: (g.on, g.id))
 
 
 def _rising_accounts(runtime: Runtime, topics: dict, end: datetime) -> list[AccountSignal]:  # type: ignore[type-arg]
@@ -178,7 +259,9 @@ def _grounded_summary(runtime: Runtime, report: WeeklyReport, text: str) -> str:
     A sentence quoting something that is not one of its topic labels, or naming an account the report does not
     show, is dropped: it came from someone's text, not from the figures.
     """
-    labels = {" ".join(t.label.split()).casefold() for t in (*report.top_topics, *report.new_topics, *report.top_gaps)}
+    shown_topics = (*report.top_topics, *report.new_topics, *report.top_gaps, *report.movers, *report.gaps_closed,
+                    *report.doc_impact)  # fmt: skip
+    labels = {" ".join(t.label.split()).casefold() for t in shown_topics}
     labels |= {" ".join(label.split()).casefold() for s in report.rising_accounts for _, label in s.topics}
     shown = {name.casefold() for name, _ in report.busiest_accounts} | {s.account.casefold() for s in
                                                                         report.rising_accounts}  # fmt: skip
@@ -224,12 +307,20 @@ def _as_markdown_text(report: WeeklyReport) -> WeeklyReport:
         top_topics=lines(report.top_topics),
         new_topics=lines(report.new_topics),
         top_gaps=lines(report.top_gaps),
+        movers=lines(report.movers),
+        gaps_closed=[replace(g, label=md_text(g.label), doc_url=_md_url(g.doc_url)) for g in report.gaps_closed],
+        doc_impact=[replace(d, label=md_text(d.label), doc_url=_md_url(d.doc_url)) for d in report.doc_impact],
         busiest_accounts=[(md_text(name), n) for name, n in report.busiest_accounts],
         rising_accounts=[
             replace(s, account=md_text(s.account), topics=[(i, md_text(label)) for i, label in s.topics])
             for s in report.rising_accounts
         ],
     )
+
+
+def _md_url(url: str | None) -> str | None:
+    """A page address shown as text (a writer typed it; it is not made a link)."""
+    return md_text(url) if url else None
 
 
 def save_report(runtime: Runtime, report: WeeklyReport) -> Report:

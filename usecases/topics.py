@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 import numpy as np
@@ -23,9 +23,10 @@ from clustering.topics import (
     topic_detail,
 )
 from clustering.trends import week_start, weekly_series
-from core.models import TOPIC_STATUSES, Account, Question, Topic
+from core.models import TOPIC_STATUSES, Account, Document, Question, Topic
 from core.runtime import Runtime
 from core.vectors import QUESTIONS
+from reports.impact import DocImpact, topic_impact
 from retrieval.centroids import TOPICS
 from retrieval.index import Passage, search
 from usecases import pipeline
@@ -266,6 +267,14 @@ class TopicPage:
     merge_targets: list[tuple[int, str]] = field(default_factory=list)
     """Other active topics (id, label) this one can be merged into."""
     statuses: tuple[str, ...] = TOPIC_STATUSES
+    impact: DocImpact | None = None
+    """Weekly volume before and after the page that answers it shipped (once a writer marked it documented)."""
+    doc_choices: list[str] = field(default_factory=list)
+    """Pages to offer as the one that answers it: the closest passages' pages first, then every other page."""
+
+
+DOC_CHOICES = 500
+"""At most this many pages are offered in the documented-by field's list (any other URL can still be typed)."""
 
 
 def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
@@ -278,8 +287,11 @@ def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
         targets = session.exec(
             select(Topic.id, Topic.label).where(col(Topic.active).is_(True), Topic.id != topic_id).order_by(Topic.label)
         ).all()
+        pages = session.exec(select(Document.url).order_by(Document.url).limit(DOC_CHOICES)).all()
     passages = search(runtime, centroid, k=5) if centroid is not None else []
-    return TopicPage(detail, passages, lineage(runtime, topic_id), [(i, label) for i, label in targets if i])
+    choices = list(dict.fromkeys([*(p.url for p in passages), *detail.doc_urls, *pages]))
+    return TopicPage(detail, passages, lineage(runtime, topic_id), [(i, label) for i, label in targets if i],
+                     impact=topic_impact(runtime, topic_id), doc_choices=choices)  # fmt: skip
 
 
 
@@ -291,10 +303,16 @@ def change_topic(
     status: str,
     notes: str | None = None,
     label: str | None = None,
+    doc_url: str | None = None,
+    documented_on: date | None = None,
 ) -> Topic:
-    """A writer's decision on a topic: its status, and optionally notes and a new title."""
+    """A writer's decision on a topic: its status, and optionally notes and a new title.
+
+    With "documented" or "verified", `doc_url` names the page that now answers it and `documented_on` the day it
+    shipped (default: now, the first time); both feed the doc impact shown on the topic and in the weekly report.
+    """
     require(actor, Permission.WRITE_TOPICS)
-    return set_status(runtime, topic_id, status, notes, label)
+    return set_status(runtime, topic_id, status, notes, label, doc_url, documented_on)
 
 
 def change_topics(runtime: Runtime, actor: Actor, topic_ids: Sequence[int], status: str) -> list[Topic]:

@@ -135,9 +135,13 @@ def topic_status(
     notes: Annotated[str | None, Form()] = None,
     label: Annotated[str | None, Form()] = None,
     back: Annotated[str | None, Form()] = None,
+    doc_url: Annotated[str | None, Form(max_length=2000)] = None,
+    documented_on: Annotated[str | None, Form()] = None,
 ):
+    """A writer's decision; with "documented", optionally the page that now answers it and the day it shipped."""
     try:
-        change_topic(runtime, user.actor, topic_id, status, notes, label or None)
+        shipped = date.fromisoformat(documented_on) if documented_on else None
+        change_topic(runtime, user.actor, topic_id, status, notes, label or None, doc_url or None, shipped)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     except LookupError as exc:

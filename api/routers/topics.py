@@ -109,7 +109,8 @@ def get_lineage(topic_id: TopicId, runtime: RuntimeDep) -> list[LineageOut]:
 @router.post("/{topic_id}/status", response_model=TopicOut, responses=_NOT_FOUND)
 def change_status(topic_id: TopicId, body: StatusChange, runtime: RuntimeDep, actor: TopicWriteKey) -> TopicOut:
     """A docs writer's decision (status, notes, label); it survives re-clustering."""
-    _decide(lambda: change_topic(runtime, actor, topic_id, body.status, body.notes, body.label))
+    _decide(lambda: change_topic(runtime, actor, topic_id, body.status, body.notes, body.label, body.doc_url,
+                                 body.documented_on))  # fmt: skip
     return _topic_out(runtime, topic_id)
 
 
