@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.alerts import app as alerts_app
 from core.runtime import Runtime
 from core.settings import Settings
 from ingest.records import IngestError, QuestionRecord
@@ -42,6 +43,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(alerts_app, name="alerts")
 
 out = Console()
 err = Console(stderr=True)
@@ -521,10 +523,12 @@ def ask(
 def report_weekly(
     week: Annotated[str | None, typer.Option(help="Any day of the week to report (default: last full week).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report data as JSON.")] = False,
+    deliver: Annotated[bool, typer.Option("--deliver", help="Also send it to Slack and email, each once per week "
+                                          "(DOCGAP_SLACK_WEBHOOK_URL, DOCGAP_SMTP_*).")] = False,
 ) -> None:
     """Build the weekly recurring-question report, archive it (see /reports) and print it as Markdown.
 
-    Example: `docgap report weekly --week 2026-11-16`
+    Example: `docgap report weekly --week 2026-11-16`, `docgap report weekly --deliver`
     """
     from reports.weekly import build_weekly_report, render_markdown, save_report
 
@@ -540,6 +544,10 @@ def report_weekly(
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:
         print(render_markdown(report))
+    if deliver:
+        from cli.alerts import deliver_report
+
+        deliver_report(rt, report.week_start)
 
 
 @keys_app.command("create")

@@ -124,6 +124,32 @@ class Settings(BaseSettings):
         description="Comma-separated Slack user ids of your staff: their thread replies received by the Events API "
         "become staff answers (events carry no email, so `DOCGAP_STAFF_DOMAINS` cannot tell).",
     )
+    # Delivery (`docgap alerts check`, `docgap report weekly --deliver`, and hourly while serving).
+    slack_webhook_url: str = Field(
+        default="",
+        description="Slack incoming-webhook URL risk-flag alerts and the weekly report are posted to (Block Kit); "
+        "empty = no Slack delivery. A secret: anyone holding it can post to the channel.",
+    )
+    public_url: str = Field(
+        default="",
+        description="Where people reach this docgap (https://docgap.example.com): links in Slack messages and "
+        "emails point there; empty = messages name the pages without links.",
+    )
+    smtp_host: str = Field(default="", description="SMTP server the weekly report email goes through; empty = none.")
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="SMTP port: 587 (STARTTLS when offered), 465 (TLS from the start)."
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty = send without logging in.")
+    smtp_password: str = Field(
+        default="", description="SMTP password; only ever sent over TLS (or to a relay on this machine)."
+    )
+    smtp_from: str = Field(default="", description="From address of the weekly report email.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signs the SMTP server's certificate; unset = the system's."
+    )
+    report_recipients: str = Field(
+        default="", description="Comma-separated email addresses the weekly report is sent to."
+    )
     api_auth: bool = Field(
         default=True,
         description="Require an API key (`docgap keys create`) on the `/v1` API; `false` turns key checks off, "
@@ -134,6 +160,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute one API key may make unless the key has its own limit (0 = unlimited).",
     )
+
+    @property
+    def report_recipient_list(self) -> list[str]:
+        return [r.strip() for r in self.report_recipients.split(",") if r.strip()]
 
     @property
     def staff_domain_list(self) -> list[str]:

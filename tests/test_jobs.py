@@ -31,7 +31,11 @@ def test_scheduler_runs_due_jobs_and_survives_failures() -> None:
 
 def test_weekly_report_written_once_by_the_job(fresh_runtime) -> None:  # type: ignore[no-untyped-def]
     names = [j.name for j in default_jobs(fresh_runtime)]
-    assert names == ["weekly report", "topic updates"], "no Zendesk or full re-cluster job unless configured"
+    assert names == ["weekly report", "risk alerts", "topic updates"], "no Zendesk, re-cluster or delivery job " \
+        "unless configured"
+    configured = make_runtime(fresh_runtime.settings.data_dir, fresh_runtime.embedder, smtp_host="127.0.0.1",
+                              report_recipients="cs@example.com")
+    assert "weekly delivery" in [j.name for j in default_jobs(configured)]
     assert ensure_weekly_report(fresh_runtime) is True
     assert ensure_weekly_report(fresh_runtime) is False
     with Session(fresh_runtime.engine) as s:

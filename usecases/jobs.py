@@ -100,9 +100,26 @@ class TopicUpdates:
         return True
 
 
+def scheduled_delivery(runtime: Runtime) -> list[Job]:
+    """Hourly jobs: the risk flags, and the weekly report's delivery when a channel is configured.
+
+    The flags are evaluated even without Slack, since briefs read them as stored; last week's report goes to each
+    configured channel not yet sent (once per week and channel).
+    """
+    from usecases.alerts import check_alerts
+    from usecases.delivery import configured_channels, deliver_due_weekly
+    from usecases.permissions import OPERATOR
+
+    jobs = [Job("risk alerts", 3600, lambda: check_alerts(runtime, OPERATOR))]
+    if configured_channels(runtime):
+        jobs.append(Job("weekly delivery", 3600, lambda: deliver_due_weekly(runtime, OPERATOR)))
+    return jobs
+
+
 def default_jobs(runtime: Runtime, monotonic: Callable[[], float] = time.monotonic) -> list[Job]:
     s = runtime.settings
     jobs = [Job("weekly report", 3600, lambda: ensure_weekly_report(runtime))]
+    jobs += scheduled_delivery(runtime)
     if s.topics_interval_minutes > 0:
         jobs.append(Job("topic updates", s.topics_interval_minutes * 60, TopicUpdates(runtime)))
     if s.full_recluster_days > 0:

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     """Change topics: status, rename, notes, merge, split, doc tickets."""
     MANAGE_USERS = "users:manage"
     MANAGE_KEYS = "keys:manage"
+    DELIVER = "deliver"
+    """Check risk flags and send alerts and reports to Slack and email (admins and the operator)."""
 
 
 EVERYTHING = frozenset(Permission)
