@@ -156,13 +156,15 @@ def flag_alert(flag: Flag, public_url: str = "") -> SlackMessage:
 
 
 def weekly_report(data: Mapping[str, Any], public_url: str = "") -> SlackMessage:
-    """The weekly report (its saved `Report.data`) as a digest: totals, summary, top topics, gaps, rising accounts."""
+    """The weekly report (its saved `Report.data`) as a digest of each section, linked to the full report."""
     start, end = str(data.get("week_start", "")), str(data.get("week_end", ""))
     mode = "LLM" if data.get("mode") == "llm" else "offline template (no LLM configured)"
+    change = data.get("total_change_pct")
+    week_over_week = f", {change:+d}% week over week" if isinstance(change, int) else ""
     blocks: list[dict[str, Any]] = [
         header(f"Weekly recurring questions: {start} to {end}"),
-        section(f"*{data.get('total', 0)} questions* this week ({data.get('previous_total', 0)} the week before)."
-                + (f"\n{escape(str(data['summary']))}" if data.get("summary") else "")),
+        section(f"*{data.get('total', 0)} questions* this week ({data.get('previous_total', 0)} the week before"
+                f"{week_over_week})." + (f"\n{escape(str(data['summary']))}" if data.get("summary") else "")),
     ]  # fmt: skip
 
     def topics(key: str, title: str, line: Callable[[Mapping[str, Any]], str]) -> None:
@@ -176,6 +178,14 @@ def weekly_report(data: Mapping[str, Any], public_url: str = "") -> SlackMessage
     topics("new_topics", "New and growing", lambda t: f"— {t.get('trend', '')}: {t.get('count', 0)} this week")
     topics("top_gaps", "Biggest documentation gaps",
            lambda t: f"— {t.get('gap_kind', '')}, gap score {t.get('gap_score', 0)}")  # fmt: skip
+    topics("movers", "Biggest moves week over week",
+           lambda t: f"— {t.get('count', 0)} ({t.get('previous', 0)} the week before)")  # fmt: skip
+    topics("gaps_closed", "Gaps closed", lambda t: f"— marked {t.get('status', '')} on {t.get('on', '')}")
+    impact = [d for d in data.get("doc_impact") or [] if isinstance(d, Mapping)][:5]
+    if impact:
+        lines = [f"• {link(public_url, '/topics/' + str(d.get('topic_id')), str(d.get('label', '')))}: "
+                 f"{escape(str(d.get('verdict', '')))}" for d in impact]  # fmt: skip
+        blocks.extend([divider(), section("*Doc impact*\n" + "\n".join(lines))])
     rising = [s for s in data.get("rising_accounts") or [] if isinstance(s, Mapping)][:5]
     if rising:
         lines = []

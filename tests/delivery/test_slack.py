@@ -104,3 +104,21 @@ def test_weekly_report_digest(hook: SlackWebhook) -> None:
     assert "&lt;b&gt;delivery&lt;/b&gt; &amp; PINs" in flat
     assert "<https://docgap.example.com/reports/weekly/2026-11-16|the full report>" in flat
     assert "Brightline Logistics" in flat and "3 4 5 6" in flat
+    assert "Gaps closed" not in flat and "Doc impact" not in flat, "empty sections are left out"
+
+
+def test_weekly_digest_carries_week_over_week_closed_gaps_and_doc_impact(hook: SlackWebhook) -> None:
+    data = {
+        "week_start": "2026-11-16", "week_end": "2026-11-22", "total": 81, "previous_total": 60,
+        "total_change_pct": 35, "mode": "offline",
+        "movers": [{"id": 3, "label": "PIN resets", "count": 12, "previous": 4}],
+        "gaps_closed": [{"id": 7, "label": "refund <times>", "status": "documented", "on": "2026-11-18"}],
+        "doc_impact": [{"topic_id": 9, "label": "card limits", "verdict": "down 60% in the 4 weeks since"}],
+    }  # fmt: skip
+    post_message(hook.url, weekly_report(data, "https://docgap.example.com"))
+    [body] = hook.accepted
+    flat = str(body)
+    assert "+35% week over week" in flat
+    assert "*Biggest moves week over week*" in flat and "— 12 (4 the week before)" in flat
+    assert "<https://docgap.example.com/topics/7|refund &lt;times&gt;> — marked documented on 2026-11-18" in flat
+    assert "<https://docgap.example.com/topics/9|card limits>: down 60% in the 4 weeks since" in flat
