@@ -200,7 +200,11 @@ def _describe(e: TopicEvent, labels: dict[int, str]) -> tuple[str, str]:
     n = d.get("questions")
     moved = f"{n} question{'' if n == 1 else 's'}" if n else "questions"
     if e.kind == "status":
-        return f"Status: {_status(d.get('from'))} → {_status(d.get('to'))}", f"“{name}”"
+        page = f", answered by {d['doc_url']}" if d.get("doc_url") else ""
+        shipped = f" (shipped {str(d['documented_at'])[:10]})" if d.get("documented_at") else ""
+        if d.get("from") == d.get("to"):  # the page or the day it shipped was added later
+            return f"Documented page recorded{shipped}", f"“{name}”{page}"
+        return f"Status: {_status(d.get('from'))} → {_status(d.get('to'))}", f"“{name}”{page}{shipped}"
     if e.kind == "rename":
         return "Renamed", f"“{d.get('from', '?')}” → “{d.get('to', '?')}”"
     if e.kind == "merge":

@@ -172,3 +172,16 @@ def test_changes_made_through_the_use_cases_land_on_the_right_accounts(demo_copy
     assert ('class="empty"' in their_chat) == (before[other]["chat"] == 0)
     assert 'class="empty"' in quiet and "Nothing about this account yet" in quiet and "tl-entry" not in quiet
     assert f'href="/accounts/{mine}/timeline"' in account_page, "the account page links to its timeline"
+
+
+def test_a_page_added_to_a_documented_topic_reads_as_such_not_as_a_status_move() -> None:
+    """Recording the page (or its shipping day) on a topic already documented logs documented → documented."""
+    from usecases.timeline import _describe
+
+    at = datetime(2026, 11, 18)
+    page = {"documented_at": "2026-10-14T00:00:00", "doc_url": "cards/pin.md"}
+    added = TopicEvent(at=at, kind="status", topic_id=7, detail={"from": "documented", "to": "documented", **page})
+    moved = TopicEvent(at=at, kind="status", topic_id=7, detail={"from": "triaged", "to": "documented"})
+    assert _describe(added, {7: "PIN"}) == ("Documented page recorded (shipped 2026-10-14)",
+                                            "“PIN”, answered by cards/pin.md")  # fmt: skip
+    assert _describe(moved, {7: "PIN"}) == ("Status: triaged → documented", "“PIN”")
