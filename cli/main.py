@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from cli.alerts import app as alerts_app
+from cli.tickets import app as tickets_app
 from core.runtime import Runtime
 from core.settings import Settings
 from ingest.records import IngestError, QuestionRecord
@@ -43,6 +44,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
 
 out = Console()

@@ -162,6 +162,54 @@ class ChatTurn(SQLModel, table=True):
     """Who asked in the chat (their history); None for the API and the command line."""
 
 
+TICKET_STATUSES = ("open", "in_progress", "done", "closed")
+"""A doc ticket's life; "open" and "in_progress" are live (creating a ticket again refreshes a live one)."""
+TRACKERS = ("github", "jira", "linear", "asana", "markdown")
+
+
+class DocTicket(SQLModel, table=True):
+    """A documentation-improvement ticket written from a topic (`reports.tickets`), exportable to trackers.
+
+    Everything in it may leave the building (an issue tracker), so it names no account: `evidence` holds counts
+    and dates, five redacted example questions and the closest existing pages with why they fall short.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="topic.id", index=True)
+    title: str
+    problem: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: dict[str, Any] = _json(dict)
+    """{volume, recent_questions, accounts, recent_accounts, growth, first_seen, last_seen, gap_kind, coverage,
+    gap_reason, staff_answered, examples: [str], pages: [{url, title, section, confidence, terms, answered,
+    why}]}."""
+    outline: list[str] = _json(list)
+    outline_mode: str = "offline"
+    """"llm" (written by the configured model) or "offline" (extracted from staff answers)."""
+    target_page: str = ""
+    """The URL of the page to improve, or the suggested path of a new page."""
+    target_title: str = ""
+    target_is_new: bool = False
+    status: str = Field(default="open", index=True)
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
+    created_by: str = ""
+
+
+class TicketExport(SQLModel, table=True):
+    """Where a ticket went: one row per (ticket, tracker), so exporting again updates the same external issue."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "tracker", name="uq_ticket_export_tracker"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="docticket.id", index=True)
+    tracker: str
+    external_id: str
+    """The tracker's handle for updates: GitHub issue number, Jira key, Linear id, Asana gid, Markdown file name."""
+    external_url: str
+    exported_at: NaiveDatetime
+    updated_at: NaiveDatetime
+
+
 class Report(SQLModel, table=True):
     """A generated report (the weekly recurring-question report), kept as an archive."""
 

@@ -160,6 +160,25 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute one API key may make unless the key has its own limit (0 = unlimited).",
     )
+    # Doc-ticket export (`docgap tickets export --to …`): base URLs are settings so a proxy or a test server can
+    # stand in for the real service.
+    github_api_url: str = Field(default="https://api.github.com", description="GitHub REST API base URL.")
+    github_repo: str = Field(default="", description="GitHub repository doc tickets go to, as `owner/repo`.")
+    github_token: str = Field(default="", description="GitHub token allowed to create issues in that repository.")
+    jira_url: str = Field(default="", description="Jira Cloud site URL, e.g. `https://acme.atlassian.net`.")
+    jira_email: str = Field(default="", description="Atlassian account email for Jira API-token auth.")
+    jira_token: str = Field(default="", description="Jira API token (id.atlassian.com → Security → API tokens).")
+    jira_project: str = Field(default="", description="Key of the Jira project doc tickets go to, e.g. `DOC`.")
+    linear_api_url: str = Field(default="https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
+    linear_token: str = Field(default="", description="Linear personal API key.")
+    linear_team_id: str = Field(default="", description="Id of the Linear team doc tickets go to.")
+    asana_api_url: str = Field(default="https://app.asana.com/api/1.0", description="Asana REST API base URL.")
+    asana_token: str = Field(default="", description="Asana personal access token.")
+    asana_project: str = Field(default="", description="Gid of the Asana project doc tickets go to.")
+    tickets_dir: Path | None = Field(
+        default=None, description="Folder `--to markdown` writes one file per ticket into; unset = `<data dir>/tickets`."
+    )
+    tracker_timeout: float = Field(default=30.0, gt=0, description="Seconds before a tracker API call is abandoned.")
 
     @property
     def report_recipient_list(self) -> list[str]:
@@ -184,3 +203,7 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url)
+
+    @property
+    def resolved_tickets_dir(self) -> Path:
+        return self.tickets_dir or self.data_dir / "tickets"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from clustering.topics import TopicFilter, list_topics
 from core.runtime import Runtime
 from demo import HELPCENTER_DIR
 from demo.build import STAFF_DOMAIN, build, default_end
@@ -15,9 +16,12 @@ from reports.weekly import build_weekly_report, save_report
 from usecases.apikeys import create_key
 from usecases.permissions import OPERATOR
 from usecases.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
+from usecases.tickets import create_ticket
 from usecases.users import create_user, list_users, new_password
 
 DEMO_USERS = (("am", "account_manager"), ("writer", "docs_writer"), ("admin", "admin"))
+DEMO_TICKETS = 3
+"""Doc tickets the demo writes, for its biggest gaps (re-running refreshes them)."""
 
 
 def demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
@@ -68,6 +72,9 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
         Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder), None
     )
     save_report(runtime, report)
+    for t in list_topics(runtime, TopicFilter(coverage="gaps"), limit=DEMO_TICKETS):
+        ticket, _ = create_ticket(runtime, OPERATOR, t.id)
+        log(f"doc ticket #{ticket.id} for topic #{t.id}: {ticket.title}")
     # A key for trying the API (README's curl examples); a new one each run, since only hashes are stored.
     key = create_key(runtime, ["answers:read", "questions:write"], name="demo")
     log(f"API key for the demo (answers:read, questions:write), shown once: {key.secret}")

@@ -20,6 +20,7 @@ from usecases.accounts import account_page, accounts_page
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
+from usecases.tickets import live_tickets, ticket_panel
 from usecases.timeline import timeline_page
 from usecases.topics import (
     LAYOUTS,
@@ -81,7 +82,8 @@ def board(
     p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account),
                    layout if layout in LAYOUTS else "queue", bool(dismissed))  # fmt: skip
     drawer = topic_page(runtime, shown) if (shown := _positive(evidence)) else None
-    return render(request, "board.html", runtime, p=p, ev=drawer, back=p.link(page=p.page if p.page > 1 else None))
+    return render(request, "board.html", runtime, p=p, ev=drawer, back=p.link(page=p.page if p.page > 1 else None),
+                  tickets=live_tickets(runtime))  # fmt: skip
 
 
 def _positive(value: str | None) -> int | None:
@@ -93,7 +95,7 @@ def topic(request: Request, topic_id: int, runtime: RuntimeDep):
     page = topic_page(runtime, topic_id)
     if page is None:
         raise HTTPException(404, "no such topic")
-    return render(request, "topic.html", runtime, p=page)
+    return render(request, "topic.html", runtime, p=page, tk=ticket_panel(runtime, topic_id))
 
 
 @router.get("/topics/{topic_id}/evidence", response_class=HTMLResponse)

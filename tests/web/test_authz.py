@@ -15,12 +15,13 @@ import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from core.models import Account, ChatTurn, Document, LoginSession, Report, Topic
+from core.models import Account, ChatTurn, DocTicket, Document, LoginSession, Report, TicketExport, Topic
 from core.runtime import Runtime
 from server.app import create_app
 from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
 from usecases.answers import ask
 from usecases.permissions import OPERATOR
+from usecases.tickets import create_ticket
 
 ROLES = tuple(WEB_USERS)
 PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/webhooks/slack/events"}
@@ -63,6 +64,14 @@ class Ids:
         self._topics = iter(topics[1:])
         self.api_turn = ask(rt, OPERATOR, "How do I order a new card?").turn_id
         self.topic = topics[0]
+        self.runtime = rt
+
+    @property
+    def ticket(self) -> int:
+        """A doc ticket (on the first topic), written once for the whole matrix."""
+        with Session(self.runtime.engine) as s:
+            found = s.exec(select(DocTicket.id).where(DocTicket.topic_id == self.topic)).first()
+        return found or create_ticket(self.runtime, OPERATOR, self.topic)[0].id
 
     def fresh_topic(self) -> int:
         return next(self._topics)
@@ -127,6 +136,34 @@ def _statuses(rt: Runtime, url: str) -> list[tuple[int | None, str]]:
         return sorted(s.exec(select(Topic.id, Topic.status)).all())
 
 
+def _tickets_of(rt: Runtime, url: str) -> int:
+    with Session(rt.engine) as s:
+        return len(s.exec(select(DocTicket.id).where(DocTicket.topic_id == _topic_of(url))).all())
+
+
+def _ticket_file(rt: Runtime, url: str) -> tuple[int, int] | None:
+    """The Markdown export's file (inode, mtime): each export rewrites it, so it changes even with the same text."""
+    with Session(rt.engine) as s:
+        e = s.exec(select(TicketExport).where(TicketExport.ticket_id == int(url.split("/")[2]),
+                                              TicketExport.tracker == "markdown")).first()  # fmt: skip
+    if e is None:
+        return None
+    st = (rt.settings.resolved_tickets_dir / e.external_id).stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def _ticket_status(rt: Runtime, url: str) -> str:
+    with Session(rt.engine) as s:
+        t = s.get(DocTicket, int(url.split("/")[2]))
+        assert t is not None
+        return t.status
+
+
+def _ticket_status_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    url = f"/tickets/{ids.ticket}/status"
+    return url, {"value": "in_progress" if _ticket_status(ids.runtime, url) == "open" else "open"}
+
+
 def _split_case(ids: Ids) -> tuple[str, dict[str, object]]:
     return f"/topics/{ids.fresh_topic()}/split", {"label": "split by the matrix"}
 
@@ -155,6 +192,12 @@ CASES = [
     Case("POST", "/chat/stream", EVERYONE, lambda ids: ("/chat/stream", {"question": "How do I change my PIN?"}),
          _turns, 200, "event: done"),
     Case("POST", "/logout", EVERYONE, lambda ids: ("/logout", {}), _sessions, 303, "/login"),
+    Case("POST", "/topics/{topic_id}/tickets", WRITERS, lambda ids: (f"/topics/{ids.fresh_topic()}/tickets", {}),
+         _tickets_of),
+    Case("POST", "/tickets/{ticket_id}/export", WRITERS,
+         lambda ids: (f"/tickets/{ids.ticket}/export", {"tracker": "markdown"}), _ticket_file),
+    Case("POST", "/tickets/{ticket_id}/status", WRITERS, _ticket_status_case, _ticket_status),
+    Case("GET", "/tickets/{ticket_id}.md", EVERYONE, lambda ids: (f"/tickets/{ids.ticket}.md", {})),
 ]
 
 
