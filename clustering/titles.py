@@ -8,6 +8,10 @@ Offline (or when the reply is rejected) the title is the topic's most representa
 central of its examples (already redacted, and picked for being central) that is short, preferring one written
 as a question. A writer reads "How do I change my PIN?" at a glance; "pin · change · reset" needs decoding. The
 keywords stay beside it as secondary text, and a topic with no usable question falls back to them.
+
+That real question is one customer's words. Where a topic is shown to (or on behalf of) one account, as in
+`/v1/answers` for an account, the title is that account's own most representative question in the topic
+(`title_for_account`), so one tenant's text never reaches another's answer.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ import logging
 import re
 from collections.abc import Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import prompts
 from clustering.labels import keyword_label
 from core.llm import LLMError
-from core.models import Account, Topic
+from core.models import Account, Question, Topic
 from core.runtime import Runtime
 
 log = logging.getLogger("docgap.titles")
@@ -46,6 +50,29 @@ def write_titles(runtime: Runtime, topics: Sequence[Topic]) -> None:
                 t.label, t.label_source, t.label_basis = question, "question", []
             else:
                 t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+
+
+ACCOUNT_EXAMPLES = 20
+"""The account's questions nearest the topic's centre that its own title is chosen from."""
+
+
+def title_for_account(session: Session, topic: Topic, account_id: int | None) -> str:
+    """The topic's title as shown on one account's behalf: no other customer's question.
+
+    An LLM title, a writer's rename and a keyword label generalise over customers and are shown as they are. A
+    title that is a real question ("question") is replaced by the account's own most representative question in
+    the topic, or by the keyword label when the account has none there. Without an account (internal pages, an
+    API call that names none) the stored title stands.
+    """
+    if topic.label_source != "question" or account_id is None:
+        return topic.label
+    own = session.exec(
+        select(Question.text)
+        .where(Question.topic_id == topic.id, Question.account_id == account_id)
+        .order_by(col(Question.topic_similarity).desc(), col(Question.id))
+        .limit(ACCOUNT_EXAMPLES)
+    ).all()
+    return representative_question(list(own)) or keyword_label(topic.keywords)
 
 
 _ASKS = re.compile(
