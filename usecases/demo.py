@@ -13,6 +13,7 @@ from demo.build import STAFF_DOMAIN, build, default_end
 from ingest.slack import read_slack_export
 from ingest.zendesk import read_zendesk
 from reports.weekly import build_weekly_report, save_report
+from usecases.alerts import check_alerts
 from usecases.apikeys import create_key
 from usecases.permissions import OPERATOR
 from usecases.pipeline import Progress, analyse, import_accounts, import_docs, import_questions
@@ -68,10 +69,12 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
     log(f"topics: {c.topics} over {c.questions} questions, {c.unassigned} unassigned")
     # The report covers the demo's last full week, whatever today's date is.
     report_clock = datetime.combine(end, datetime.min.time()) + timedelta(hours=9)
-    report = build_weekly_report(
-        Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder), None
-    )
+    as_of_report = Runtime(runtime.settings, clock=lambda: report_clock, embedder_override=runtime.embedder)
+    report = build_weekly_report(as_of_report, None)
     save_report(runtime, report)
+    # Risk flags as of the same day, so the briefs show them at once (serving re-checks them hourly).
+    for flag in check_alerts(as_of_report, OPERATOR).open:
+        log(f"risk flag: {flag.account}: {flag.title}")
     for t in list_topics(runtime, TopicFilter(coverage="gaps"), limit=DEMO_TICKETS):
         ticket, _ = create_ticket(runtime, OPERATOR, t.id)
         log(f"doc ticket #{ticket.id} for topic #{t.id}: {ticket.title}")
