@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from cli.alerts import app as alerts_app
+from cli.backup import app as backup_app
 from cli.tickets import app as tickets_app
 from core.runtime import Runtime
 from core.settings import Settings
@@ -46,6 +47,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands
 
 out = Console()
 err = Console(stderr=True)

@@ -50,6 +50,20 @@ class _NoEmbedding(EmbeddingFunction[Documents]):
 
 
 @dataclass(frozen=True)
+class CollectionDump:
+    """A whole collection as plain data: what a backup holds and a restore puts back, exactly."""
+
+    name: str
+    metadata: dict[str, Any]
+    """The collection's own metadata (distance, embedding model and dimension)."""
+    ids: list[str]
+    embeddings: np.ndarray
+    """float32, one row per id: Chroma stores float32, so the round trip is exact."""
+    metadatas: list[dict[str, Any] | None]
+    documents: list[str | None]
+
+
+@dataclass(frozen=True)
 class Hit:
     id: str
     similarity: float
@@ -66,7 +80,13 @@ class VectorStore:
         self._collections: dict[str, Any] = {}
 
     @classmethod
-    def open(cls, chroma_url: str, path: Path, model_name: str, dimension: int) -> VectorStore:
+    def open(cls, chroma_url: str, path: Path, model_name: str = "", dimension: int = 0) -> VectorStore:
+        """The store at `chroma_url` (a server) or `path` (embedded).
+
+        Without a model (`docgap backup`/`restore`, which move whole collections and need not load one) only the
+        whole-collection methods (`collection_names`, `size`, `dump`, `load`, `reset`) work; the rest refuse the
+        mismatch.
+        """
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -159,3 +179,58 @@ class VectorStore:
         except Exception:  # noqa: BLE001 - absent collection: nothing to drop
             pass
         self._collections.pop(name, None)
+
+    # --- whole collections (backup and restore) ---------------------------------------------------------------
+
+    def collection_names(self) -> list[str]:
+        return sorted(c.name for c in self._client.list_collections())
+
+    def dump(self, name: str, batch: int = 5000) -> CollectionDump:
+        """Every record of a collection, read through the client (so a write in flight is either in or out).
+
+        The ids are listed first and the records then fetched by id: paging by offset while another process writes
+        could skip or repeat records, fetching by id cannot (a record deleted meanwhile is simply not there).
+        """
+        col = self._client.get_collection(name, embedding_function=_NoEmbedding())
+        ids = list(col.get(include=[])["ids"])
+        found: dict[str, tuple[Any, Any, Any]] = {}
+        for start in range(0, len(ids), batch):
+            res = col.get(ids=ids[start : start + batch], include=["embeddings", "metadatas", "documents"])
+            metas = res.get("metadatas") or [None] * len(res["ids"])
+            docs = res.get("documents") or [None] * len(res["ids"])
+            for i, e, m, d in zip(res["ids"], res["embeddings"], metas, docs, strict=True):
+                found[i] = (e, m, d)
+        kept = [i for i in ids if i in found]
+        dim = int((col.metadata or {}).get("dimension") or 0)
+        vectors = np.asarray([found[i][0] for i in kept], dtype=np.float32).reshape(len(kept), -1 if kept else dim)
+        return CollectionDump(
+            name=name,
+            metadata=dict(col.metadata or {}),
+            ids=kept,
+            embeddings=vectors,
+            metadatas=[dict(found[i][1]) if found[i][1] else None for i in kept],
+            documents=[found[i][2] for i in kept],
+        )
+
+    def load(self, dump: CollectionDump, batch: int = 5000) -> None:
+        """Create the collection anew from a dump (an existing one of that name is replaced)."""
+        self.reset(dump.name)
+        col = self._client.create_collection(
+            dump.name, embedding_function=_NoEmbedding(), metadata=dump.metadata or None
+        )
+        for start in range(0, len(dump.ids), batch):
+            end = start + batch
+            metas = dump.metadatas[start:end]
+            docs = dump.documents[start:end]
+            col.add(
+                ids=dump.ids[start:end],
+                embeddings=dump.embeddings[start:end],
+                metadatas=metas if any(m for m in metas) else None,
+                documents=docs if any(d is not None for d in docs) else None,
+            )
+
+    def size(self, name: str) -> int:
+        """Records in a collection, whatever model built it (0 when it does not exist)."""
+        if name not in self.collection_names():
+            return 0
+        return int(self._client.get_collection(name, embedding_function=_NoEmbedding()).count())

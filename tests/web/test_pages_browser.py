@@ -311,7 +311,7 @@ def test_writer_splits_and_merges_on_the_topic_page(browser: Browser, web_users,
 
     with LiveServer(demo_copy) as server:
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(60_000)  # a split re-labels and re-scores topics: seconds, more on a busy machine
         page = context.new_page()
         log_in(page, *web_users["docs_writer"])
         page.goto("/?view=all&layout=table")
