@@ -70,9 +70,20 @@ class QuestionRecord:
 
 @dataclass(frozen=True)
 class IngestError:
+    """A record that could not be read.
+
+    The message is redacted on creation: messages quote what they could not parse (a card number where a date
+    belongs, a number where text does), and they are printed, logged and kept in `ImportRun.errors`.
+    """
+
     file: str
     record: str
     message: str
+
+    def __post_init__(self) -> None:
+        from ingest.redact import redact  # here, not at the top: every command imports this module
+
+        object.__setattr__(self, "message", redact(self.message).text)
 
     def __str__(self) -> str:
         return f"{self.file}: record {self.record}: {self.message}"

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 from core.models import ImportRun, Question, SkippedMessage, SyncCursor
 from core.runtime import Runtime
 from ingest.records import IngestError, IngestResult, QuestionRecord
+from ingest.redact import redact
 
 ERROR_SAMPLES = 20
 
@@ -55,8 +56,8 @@ class RunRecorder:
                 run.skipped_reasons = dict(result.skipped_by)
                 run.errors = [str(e) for e in result.errors[:ERROR_SAMPLES]]
             run.status = "failed" if failure else ("errors" if run.error_count else "ok")
-            if failure:
-                run.errors = [*run.errors, failure][-ERROR_SAMPLES:]
+            if failure:  # an exception's text may quote a record: redacted like the records' errors
+                run.errors = [*run.errors, redact(failure).text][-ERROR_SAMPLES:]
             session.commit()
 
 

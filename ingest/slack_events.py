@@ -29,6 +29,7 @@ from core.models import Question, WebhookEvent
 from core.runtime import Runtime
 from ingest.normalize import clean_text
 from ingest.records import AccountHint, QuestionRecord, ShapeError, check_shape, text_field
+from ingest.redact import redact
 from ingest.slack import SOURCE, message_kind
 from ingest.store import is_chatter, store_batch, with_subject
 from ingest.timeparse import parse_timestamp
@@ -215,10 +216,10 @@ def _reply(runtime: Runtime, event: dict[str, Any], staff: set[str], mark: Calla
             if q.staff_answer:
                 outcome = EventOutcome("ignored", "question already has a staff answer", q.id)
             else:
-                q.staff_answer = text
+                q.staff_answer = redact(text).text  # redacted like every stored text (`ingest.store`)
                 outcome = EventOutcome("answer", external_id, q.id)
         else:
-            q.follow_ups = [*q.follow_ups, text]  # a new list, so the JSON column sees the change
+            q.follow_ups = [*q.follow_ups, redact(text).text]  # a new list, so the JSON column sees the change
             outcome = EventOutcome("follow_up", external_id, q.id)
         session.commit()
     return outcome
@@ -233,12 +234,13 @@ def _edit(runtime: Runtime, event: dict[str, Any], mark: Callable[[Session], Non
         mark(session)
         q = _find(session, external_id) if ts else None
         text = with_subject(None, clean_text(str(message.get("text") or "")))
+        redacted = redact(text)
         if q is None:
             outcome = EventOutcome("ignored", f"edit of {external_id or 'a message'}, which is not a question")
-        elif is_chatter(text) or text == q.text:
+        elif is_chatter(text) or redacted.text == q.text:
             outcome = EventOutcome("ignored", "edit leaves no new question text", q.id)
         else:
-            q.text, q.embedded = text, False
+            q.text, q.redactions, q.embedded = redacted.text, redacted.counts, False
             outcome = EventOutcome("edit", external_id, q.id)
         session.commit()
     return outcome
