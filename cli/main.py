@@ -22,6 +22,7 @@ from rich.table import Table
 
 from cli.alerts import app as alerts_app
 from cli.backup import app as backup_app
+from cli.briefs import app as briefs_app
 from cli.tickets import app as tickets_app
 from core.runtime import Runtime
 from core.settings import Settings
@@ -45,6 +46,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(briefs_app, name="brief")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands

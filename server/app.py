@@ -12,13 +12,14 @@ from fastapi.staticfiles import StaticFiles
 import core
 from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
-from api.routers import accounts, answers, feedback, questions, tickets, topics, webhooks
+from api.routers import accounts, answers, briefs, feedback, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from usecases.jobs import Scheduler, default_jobs
 from usecases.users import LoginThrottle
 from web import STATIC_DIR
 from web.auth import get_throttle
+from web.briefs import router as brief_pages
 from web.chat import router as chat_router
 from web.login import EXCEPTION_HANDLERS
 from web.login import router as login_router
@@ -66,10 +67,12 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(topics.router)
     app.include_router(tickets.router)
     app.include_router(accounts.router)
+    app.include_router(briefs.router)
     app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(login_router)
     app.include_router(chat_router)
+    app.include_router(brief_pages)
     app.include_router(web_router)
     app.include_router(tickets_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -15,15 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import numpy as np
 from sqlmodel import Session, col, select
 
 from clustering.trends import AccountTrend, load_account_trends
 from core.models import Account, Question, Topic
 from core.runtime import Runtime
+from reports.actions import Rising, action_markdown, live_tickets, most_asked, pages_to_send, suggest_actions
 from retrieval.centroids import TOPICS
 from retrieval.embed_cache import QUERIES
-from retrieval.index import Passage, search
 
 DEFAULT_DAYS = 90
 TOP_TOPICS = 5
@@ -219,7 +218,8 @@ def answer(runtime: Runtime, query: AccountQuery) -> AccountAnswer:
         labels = dict(session.exec(select(Topic.id, Topic.label)).all())
     lines = _activity_lines(asked, previous, query)
     trend = next((t for t in load_account_trends(runtime) if t.account_id == query.account_id), None)
-    rising = _trend_line(trend, {k: v for k, v in labels.items() if k is not None})
+    labels = {k: v for k, v in labels.items() if k is not None}
+    rising = _trend_line(trend, labels)
     if query.kind == "prep":
         facts = [f"owner {account.owner}" if account.owner else None, account.segment,
                  f"ARR {account.arr:,.0f}" if account.arr else None,
@@ -229,51 +229,21 @@ def answer(runtime: Runtime, query: AccountQuery) -> AccountAnswer:
         lines = [head, "", *lines]
         if rising:
             lines += ["", rising]
-        lines += ["", "Suggested:", *_actions(asked, trend, _pages(runtime, asked))]
+        lines += ["", "Suggested:", *_actions(runtime, asked, trend, labels)]
     elif rising:
         lines += ["", rising]
     return AccountAnswer("\n".join(lines), query)
 
 
-def _pages(runtime: Runtime, asked: list[_Asked]) -> dict[int, Passage]:
-    """For each of the most asked, documented topics, the doc passage closest to its centre (the page to send)."""
-    top = [tid for (tid, kind), _ in Counter((a.topic_id, a.gap_kind) for a in asked if a.topic_id).most_common(
-        TOP_TOPICS) if tid and not kind]  # fmt: skip
-    with Session(runtime.engine) as session:
-        centroids = {t.id: t.centroid for t in session.exec(select(Topic).where(col(Topic.id).in_(top))).all()}
-    out = {}
-    for tid in top:
-        if centroids.get(tid):
-            found = search(runtime, np.asarray(centroids[tid], dtype=np.float32), k=1)
-            if found:
-                out[tid] = found[0]
-    return out
-
-
-def _actions(asked: list[_Asked], trend: AccountTrend | None, pages: dict[int, Passage]) -> list[str]:
-    """What to do about what they asked: point at the docs where they cover it, at the writers where they do not."""
-    out: list[str] = []
-    seen: set[int] = set()
-    for (tid, label, kind, status), n in Counter(
-        (a.topic_id, a.topic, a.gap_kind, a.topic_status) for a in asked if a.topic_id
-    ).most_common(TOP_TOPICS):
-        if tid is None or tid in seen:
-            continue
-        seen.add(tid)
-        if kind:
-            state = {"in_progress": "a doc is in progress", "documented": "the docs were just updated"}.get(
-                status or "", "no doc yet"
-            )
-            out.append(f"- {_topic_link(tid, label)} ({n}x): the docs do not answer it fully ({state}); say so and "
-                       "follow up.")  # fmt: skip
-        elif tid in pages:
-            doc = f"[{_md(pages[tid].title)}](/kb/{pages[tid].url})"
-            out.append(f"- {_topic_link(tid, label)} ({n}x): documented; send them {doc}.")
-        else:
-            out.append(f"- {_topic_link(tid, label)} ({n}x): documented; the topic page lists the closest pages.")
+def _actions(runtime: Runtime, asked: list[_Asked], trend: AccountTrend | None, labels: dict[int, str]) -> list[str]:
+    """What to do about what they asked: the same advice the account brief gives (`reports.actions`)."""
+    topics = most_asked(((a.topic_id, a.topic, a.gap_kind, a.topic_status) for a in asked), TOP_TOPICS)
+    rising = None
     if trend is not None and trend.rising:
-        out.append("- Their questions are rising: ask what changed on their side, and loop in support.")
-    return out or ["- Nothing asked in this period: a good moment to ask how things are going."]
+        rising = Rising([(t, labels.get(t, f"topic #{t}")) for t in trend.focus_topics], trend.focus_growth)
+    tickets = live_tickets(runtime, [t.topic_id for t in topics if t.gap_kind])
+    actions = suggest_actions(topics, rising, pages_to_send(runtime, topics), tickets)
+    return [f"- {action_markdown(a)}" for a in actions]
 
 
 def _who(runtime: Runtime, session: Session, query: AccountQuery, since: datetime, now: datetime) -> AccountAnswer:

@@ -35,6 +35,8 @@ OPERATIONS = [
     ("GET", "/v1/topics"),
     ("GET", "/v1/topics/{topic_id}"),
     ("POST", "/v1/topics/{topic_id}/status"),
+    ("GET", "/v1/accounts/{account_id}/brief"),
+    ("GET", "/v1/briefs/executive"),
 ]
 
 

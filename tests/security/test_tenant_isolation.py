@@ -10,11 +10,11 @@ must) appear; no other account's may.
 
 Cross-account by design, for internal staff, and so not asserted to be scoped: the topic page and
 `GET /v1/topics/{id}` list a topic's questions from every account (the test checks all canaries are there, which
-is what makes the scoped checks meaningful), `GET /v1/accounts` lists every account's trend (numbers and topic
-ids, no question text), and the chat's "Which accounts asked about ...?" lists accounts (names and counts, never
-their questions). A chat question that names an account is scoped to the account it names, whatever account is
-picked beside the box. Account briefs do not exist yet; the chat's call brief ("Prepare me for my call with ...")
-is covered.
+is what makes the scoped checks meaningful), `GET /v1/accounts` lists every account's trend and the executive brief
+every account's flags (numbers, topic ids and labels, no question text), and the chat's "Which accounts asked
+about ...?" lists accounts (names and counts, never their questions). A chat question that names an account is
+scoped to the account it names, whatever account is picked beside the box. The chat's call brief ("Prepare me for
+my call with ...") and the account brief (page, PDF, API, command line) are covered.
 """
 
 from __future__ import annotations
@@ -225,3 +225,49 @@ def test_chat_about_an_account_shows_only_its_questions(planted: Planted, name: 
                                          "account": name, "csrf_token": csrf})  # fmt: skip
     assert who.status_code == 200
     assert _seen(who.text) == set(), "'which accounts' lists accounts, never their questions"
+
+
+def _unanswered_text(token: str) -> str:
+    return f"Can you ship pallet {token} of rubber ducks to the Moon by next Tuesday?"
+
+
+def test_account_briefs_show_only_its_questions(planted: Planted) -> None:
+    """The account brief (page, its PDF, the API and `docgap brief account --json`, the same use case, for two of
+    the accounts): each account's brief shows its own canary, in its unanswered chat questions, and never another
+    account's.
+
+    Each account is asked one chat question holding its token that the docs do not cover (the brief lists those),
+    and the risk flags are checked (their evidence lists questions); run last in this module, since both add to
+    what account-scoped surfaces show.
+    """
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from reports.risk import evaluate_flags
+    from tests.test_cli import docgap
+    from usecases.answers import ask
+    from usecases.permissions import OPERATOR
+
+    for name, token in CANARIES.items():
+        assert not ask(planted.runtime, OPERATOR, _unanswered_text(token), account=name).covered
+    evaluate_flags(planted.runtime)
+    with logged_in(planted.url, *planted.am) as (client, _):
+        for name in CANARIES:
+            aid = planted.ids[name]
+            page = client.get(f"/accounts/{aid}/brief")
+            pdf = client.get(f"/accounts/{aid}/brief.pdf")
+            api = httpx.get(f"{planted.url}/v1/accounts/{aid}/brief", headers=planted.auth, timeout=60)
+            text = " ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+            text = re.sub(r"-\s*\n", "-", text)  # a token broken over two lines at its hyphen
+            for surface, body in (("page", page.text), ("pdf", text), ("api", api.text)):
+                assert _seen(body) == {name}, (name, surface)
+            ids = {i for f in api.json()["flags"] for i in f["question_ids"]}
+            with Session(planted.runtime.engine) as session:
+                owners = set(session.exec(select(Question.account_id).where(col(Question.id).in_(ids))).all())
+            assert owners <= {aid}, "flag evidence lists only the account's questions"
+        executive = client.get("/briefs/executive")
+    assert executive.status_code == 200 and _seen(executive.text) == set(), "the portfolio lists no questions"
+    for name in ("Brightline Logistics", "Bluebell Nurseries"):  # a process each (it loads the model): two of four
+        cli = docgap(["brief", "account", name, "--json"], planted.runtime.settings.data_dir)
+        assert _seen(cli.stdout) == {name}, (name, "cli")

@@ -1,0 +1,181 @@
+"""The account and executive briefs on the demo, checked against the database they are built from."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session, col, select
+
+from clustering.trends import data_end
+from core.models import Account, Document, Question, Topic
+from core.runtime import Runtime
+from reports.account_brief import AccountBrief, QuestionRef, Sentiment, TopicLine
+from reports.actions import Action
+from reports.brief_render import render_body, render_markdown, render_pdf, render_print_html
+from reports.risk import open_flags
+from tests.conftest import NOW, make_runtime
+from usecases.briefs import UnknownAccount, account_brief, executive_brief
+from usecases.permissions import OPERATOR, PermissionDenied, key_actor
+
+RISING = "Brightline Logistics"
+
+
+def _period(rt: Runtime, days: int = 90) -> tuple[datetime, datetime]:
+    with Session(rt.engine) as s:
+        end = data_end(s, NOW)
+    return end - timedelta(days=days), end
+
+
+def _asked(rt: Runtime, account_id: int, since: datetime, until: datetime) -> list[Question]:
+    with Session(rt.engine) as s:
+        return list(s.exec(select(Question).where(Question.account_id == account_id, Question.created_at >= since,
+                                                  Question.created_at < until)).all())  # fmt: skip
+
+
+def _owner(rt: Runtime, question_ids: list[int]) -> set[int | None]:
+    with Session(rt.engine) as s:
+        return set(s.exec(select(Question.account_id).where(col(Question.id).in_(question_ids))).all())
+
+
+def test_the_rising_account_brief_shows_its_rise_flags_topics_and_gaps(flagged: Runtime) -> None:
+    b = account_brief(flagged, OPERATOR, RISING.upper())
+    start, end = _period(flagged)
+    asked = _asked(flagged, b.account_id, start, end)
+    before = _asked(flagged, b.account_id, start - timedelta(days=90), start)
+    assert (b.questions, b.previous_questions) == (len(asked), len(before)) and b.questions > 0
+    assert b.period_end == (end - timedelta(seconds=1)).date() and b.period_start == start.date()
+
+    assert b.velocity is not None and b.velocity.rising and b.velocity.focus_growth >= 2.0
+    velocity = next(f for f in b.flags if f.kind == "velocity")
+    assert velocity.question_ids and velocity.weeks and velocity.examples
+    assert _owner(flagged, [i for f in b.flags for i in f.question_ids]) == {b.account_id}
+    assert all(link.startswith("/") for f in b.flags for link in f.links)
+
+    truth = Counter(q.topic_id for q in asked if q.topic_id)
+    assert [(t.id, t.count) for t in b.top_topics] == [(t.id, truth[t.id]) for t in b.top_topics]
+    assert [t.count for t in b.top_topics] == sorted(truth.values(), reverse=True)[: len(b.top_topics)]
+    with Session(flagged.engine) as s:
+        kinds = {t.id: t.gap_kind for t in s.exec(select(Topic)).all()}
+        urls = {d.url for d in s.exec(select(Document)).all()}
+    assert b.gaps and all(kinds[g.id] == g.gap_kind and g.count == truth[g.id] for g in b.gaps)
+    assert b.gap_questions == sum(n for tid, n in truth.items() if kinds.get(tid))
+    assert b.gap_topics == sum(1 for tid in truth if kinds.get(tid))
+
+    pages = [a for a in b.actions if a.kind in ("send_page", "findable")]
+    assert pages and all(a.page_url and a.page_url.split("#")[0] in urls for a in pages)
+    rising = next(a for a in b.actions if a.kind == "rising")
+    assert "loop in engineering" in rising.text and rising.topic_id in dict(b.velocity.focus_topics)
+    assert b.requesters and all(r.questions >= 2 for r in b.requesters) and b.teams
+    assert b.sentiment.scored + b.sentiment.skipped_language == len(asked)
+    assert b.mode == "offline" and b.summary.startswith(f"{RISING} asked {b.questions} questions")
+
+
+def test_the_executive_brief_ranks_the_rising_account_first(flagged: Runtime) -> None:
+    e = executive_brief(flagged, OPERATOR)
+    with Session(flagged.engine) as s:
+        arr = {a.id: a.arr or 0 for a in s.exec(select(Account)).all()}
+    flags = open_flags(flagged)
+    assert e.accounts[0].account == RISING and e.accounts[0].flags and e.accounts[0].rising
+    assert [r.rank for r in e.accounts] == list(range(1, len(arr) + 1))
+    assert {r.account_id for r in e.accounts} == set(arr)
+    assert [r.weighted_risk for r in e.accounts] == sorted((r.weighted_risk for r in e.accounts), reverse=True)
+    assert e.open_flags == len(flags) and e.arr_under_flags == sum(arr[i] for i in {f.account_id for f in flags})
+    assert e.total_arr == sum(arr.values())
+    top = e.accounts[0]
+    assert {f.id for f in top.flags} == {f.id for f in flags if f.account_id == top.account_id}
+    assert all(f.line and f.question_ids for f in top.flags)
+    assert e.actions and e.actions[0].account == RISING
+    assert any(p.action.kind == "rising" for p in e.actions)
+
+
+def test_a_doc_ticket_in_progress_is_named_in_the_actions(demo_copy: Runtime) -> None:
+    from usecases.tickets import create_ticket
+
+    before = account_brief(demo_copy, OPERATOR, RISING)
+    gap = next(a for a in before.actions if a.kind == "gap")
+    ticket, _ = create_ticket(demo_copy, OPERATOR, gap.topic_id)
+    after = account_brief(demo_copy, OPERATOR, RISING)
+    action = next(a for a in after.actions if a.topic_id == gap.topic_id)
+    assert action.kind == "doc_ticket" and action.ticket_id == ticket.id
+    assert f"ticket #{ticket.id}" in action.text
+    assert f"[ticket #{ticket.id}](/topics/{gap.topic_id})" in render_markdown(after)
+    assert next(g for g in after.gaps if g.id == gap.topic_id).ticket is not None
+
+
+def test_the_llm_writes_the_summary_and_what_names_another_account_is_dropped(flagged: Runtime,
+                                                                              openai_server) -> None:  # type: ignore[no-untyped-def]
+    rt = make_runtime(flagged.settings.data_dir, flagged.embedder, llm_base_url=openai_server.base_url)
+    openai_server.reply = (f"{RISING} asked more this quarter, mostly about transfers. Northgate Retail Group asks "
+                           "the same. Read more at https://evil.example/x.")  # fmt: skip
+    b = account_brief(rt, OPERATOR, RISING)
+    assert b.mode == "llm" and b.summary == f"{RISING} asked more this quarter, mostly about transfers."
+    prompt = openai_server.requests[-1]["body"]["messages"][-1]["content"]
+    assert f"<data>\nAccount: {RISING}" in prompt and f"Questions in the period: {b.questions}" in prompt
+    assert "Northgate" not in prompt, "the prompt holds only this account's figures"
+
+    openai_server.reply = "Northgate Retail Group is the one to watch."
+    fallback = account_brief(rt, OPERATOR, RISING)
+    assert fallback.mode == "offline" and fallback.summary.startswith(RISING) and fallback.notes
+
+
+def _hostile_brief() -> AccountBrief:
+    label = "Refund [click](https://evil.example) <script>alert(1)</script> **now**"
+    text = "<img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    q = QuestionRef(7, datetime(2026, 11, 2, 10), text, None, "zendesk")
+    return AccountBrief(
+        account_id=3, account="Evil <b>Corp</b> [x](https://evil.example)", owner=None, segment=None, arr=None,
+        renewal_date=None, days=90, period_start=date(2026, 8, 24), period_end=date(2026, 11, 22),
+        generated_at=NOW, questions=1, previous_questions=0, change=None, weekly=[(date(2026, 11, 2), 1)],
+        velocity=None, top_topics=[TopicLine(5, label, 1, 0, "missing", "new")], gaps=[], gap_topics=0,
+        gap_questions=1, unanswered=[q], no_topic=1, chat_not_covered=0, requesters=[], teams=[],
+        sentiment=Sentiment([], 0, 1, None, None), flags=[],
+        actions=[Action("gap", "x", 5, label, 1, "note [y](https://evil.example)"),
+                 Action("repeat", "Call them", href="javascript:alert(1)")],
+        summary="Summary <script>x</script>",
+    )  # fmt: skip
+
+
+def test_customer_text_is_escaped_in_every_format() -> None:
+    """Markdown read by a renderer that allows HTML (as many do), and both HTML forms, carry no markup or link from
+    the customer's or operator's text."""
+    from markdown_it import MarkdownIt
+
+    b = _hostile_brief()
+    for html in (MarkdownIt("commonmark").render(render_markdown(b)), str(render_body(b)), render_print_html(b)):
+        assert "<script" not in html and "<img" not in html and "<b>Corp" not in html and "<strong>now" not in html
+        assert 'href="https://evil.example' not in html and 'href="javascript:' not in html
+        assert "alert(1)" in html, "the text is still shown, as text"
+
+
+def _pdf_text(data: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), " ".join(p.extract_text() for p in reader.pages)
+
+
+def test_the_pdfs_are_real_and_short(flagged: Runtime) -> None:
+    b = account_brief(flagged, OPERATOR, RISING)
+    pages, text = _pdf_text(render_pdf(b))
+    assert 1 <= pages <= 2 and RISING in text and f"{b.questions}" in text and "Question velocity rising" in text
+    e = executive_brief(flagged, OPERATOR)
+    pages, text = _pdf_text(render_pdf(e, "https://docgap.example"))
+    assert pages == 1 and RISING in text and f"{e.total_arr:,.0f}" in text
+
+
+def test_unknown_accounts_bad_periods_and_missing_permission(flagged: Runtime) -> None:
+    with pytest.raises(UnknownAccount):
+        account_brief(flagged, OPERATOR, "No Such Account")
+    with pytest.raises(UnknownAccount):
+        account_brief(flagged, OPERATOR, 999_999)
+    with pytest.raises(ValueError):
+        account_brief(flagged, OPERATOR, RISING, days=0)
+    pusher = key_actor("pusher", ["questions:write"])
+    with pytest.raises(PermissionDenied):
+        account_brief(flagged, pusher, RISING)
+    with pytest.raises(PermissionDenied):
+        executive_brief(flagged, pusher)
+    short = account_brief(flagged, OPERATOR, RISING, days=7)
+    assert short.days == 7 and short.questions < account_brief(flagged, OPERATOR, RISING).questions
