@@ -173,7 +173,7 @@ def sqlite_restore(source: Path, target: Path) -> None:
 # --- PostgreSQL --------------------------------------------------------------------------------------------------
 
 
-def _pg_tool(name: str) -> str:
+def pg_tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
         raise BackupError(
@@ -201,7 +201,7 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
 
 def pg_snapshot(engine: Engine, url: str, target: Path) -> SnapshotFacts:
     """`pg_dump` the database under a snapshot exported by our own transaction, and read the facts in it."""
-    pg_dump = _pg_tool("pg_dump")
+    pg_dump = pg_tool("pg_dump")
     libpq, env = _libpq(url)
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
@@ -213,7 +213,7 @@ def pg_snapshot(engine: Engine, url: str, target: Path) -> SnapshotFacts:
 
 def pg_restore(url: str, source: Path) -> None:
     """Load a custom-format dump, replacing the tables it holds, in one transaction (all or nothing)."""
-    tool = _pg_tool("pg_restore")
+    tool = pg_tool("pg_restore")
     libpq, env = _libpq(url)
     cmd = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "-d", libpq]
     _run([*cmd, str(source)], env, "pg_restore")

@@ -34,6 +34,7 @@ from core.backup import (
     match_dump,
     pg_restore,
     pg_snapshot,
+    pg_tool,
     read_dump,
     read_manifest,
     sha256,
@@ -108,6 +109,8 @@ def backup(runtime: Runtime, actor: Actor, target: Path, overwrite: bool = False
     if target.is_dir():
         raise BackupError(f"{target} is a folder; give a file name such as docgap-backup.tar.gz")
     target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "postgresql":
+        pg_tool("pg_dump")  # before connecting: the missing tool is the error to report
     db_file = _sqlite_file(url) if kind == "sqlite" else None
     with tempfile.TemporaryDirectory(prefix=".docgap-backup-", dir=target.parent) as tmp:
         staged = Path(tmp)
@@ -188,6 +191,8 @@ def _check(runtime: Runtime, manifest: Manifest, path: Path) -> None:
             f"{path} holds a {manifest.database} database but this instance is configured for {kind} "
             "(DOCGAP_DATABASE_URL); restore it into an instance of the same kind"
         )
+    if kind == "postgresql":
+        pg_tool("pg_restore")
     configured = runtime.embedder.name
     if manifest.vectors and canonical_name(manifest.embedding_model) != canonical_name(configured):
         raise BackupError(
@@ -222,9 +227,11 @@ def restore(runtime: Runtime, actor: Actor, path: Path, force: bool = False) -> 
     manifest = read_manifest(path)
     _check(runtime, manifest, path)
     if not force and (held := _existing_data(runtime, manifest)):
+        s = runtime.settings
+        where = s.data_dir if manifest.database == "sqlite" and not s.chroma_url else "this instance"
         raise BackupError(
-            f"{runtime.settings.data_dir} is not empty (it holds {', '.join(held)}); "
-            "restore into an empty data dir, or pass --force to replace what it holds"
+            f"{where} is not empty (it holds {', '.join(held)}); restore into an empty data dir "
+            "(or database and Chroma), or pass --force to replace what it holds"
         )
     settings = runtime.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)

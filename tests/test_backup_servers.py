@@ -1,0 +1,158 @@
+"""Backup and restore at scale: PostgreSQL through `pg_dump`/`pg_restore`, vectors on Chroma servers.
+
+A private PostgreSQL cluster (the Debian `postgresql` binaries, run as the `postgres` user when the tests run as
+root) and two `chroma run` servers on loopback ports; instance A (database `a`, first Chroma) is backed up and
+restored into instance B (database `b`, second Chroma), and the two are compared row by row and vector by vector.
+Skipped where the PostgreSQL server binaries or psycopg are not installed; the missing-`pg_dump` error is checked
+everywhere.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from core.backup import BackupError
+from core.embedding import SentenceTransformerEmbedder
+from core.runtime import Runtime
+from core.vectors import DOC_CHUNKS, QUESTIONS, VectorStore
+from tests.conftest import free_port, make_runtime
+from tests.test_backup import _records
+from usecases.apikeys import create_key
+from usecases.backup import backup, restore
+from usecases.permissions import OPERATOR
+from usecases.pipeline import import_docs, import_questions
+
+TABLES = ("account", "apikey", "chunk", "document", "importrun", "question")
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a loopback port; yields a URL template with `{db}`."""
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install -e '.[postgres]')")
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="docgap-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    data = root / "data"
+    run = {"check": True, "capture_output": True, "timeout": 60}
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "docgap"], **run)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
+                    "-w", "start"], **run)  # fmt: skip
+    try:
+        for db in ("a", "b"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "docgap", "-d", "postgres", "-qc",
+                            f"CREATE DATABASE {db}"], **run)  # fmt: skip
+        yield f"postgresql+psycopg://docgap@127.0.0.1:{port}/{{db}}"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60, check=False)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def chroma_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Two `chroma run` servers (one per instance), started together."""
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip("the chroma command is not installed")
+    procs, urls = [], []
+    for n in range(2):
+        port = free_port()
+        path = tmp_path_factory.mktemp(f"chroma{n}")
+        procs.append(subprocess.Popen([str(chroma), "run", "--path", str(path), "--port", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        urls.append(f"http://localhost:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        for url in urls:
+            while not _up(url):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"chroma at {url} did not start")
+                time.sleep(0.1)  # polling a server's start, as `BackgroundServer` does
+        yield urls
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+
+
+def _rows(rt: Runtime, table: str) -> list[tuple[object, ...]]:
+    with rt.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY id'))]
+
+
+def _dump(rt: Runtime, name: str) -> tuple[list[str], np.ndarray]:
+    d = VectorStore.open(rt.settings.chroma_url, rt.settings.chroma_path).dump(name)
+    order = np.argsort(d.ids)
+    return [d.ids[i] for i in order], d.embeddings[order]
+
+
+def test_postgres_and_chroma_servers_round_trip(
+    postgres: str, chroma_servers: list[str], embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    a = make_runtime(tmp_path / "a", embedder, database_url=postgres.format(db="a"), chroma_url=chroma_servers[0])
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pin.md").write_text("# PIN\n\n## Change your PIN\n\nOpen Settings, then Security, then Change PIN.\n")
+    assert import_docs(a, docs, "help").ok and import_questions(a, _records("pg", 6)).ok
+    create_key(a, ["answers:read"], name="pg-key")
+    archive = tmp_path / "pg.tar.gz"
+    made = backup(a, OPERATOR, archive)
+    assert made.database == "postgresql" and made.tables["question"] == 6 and made.vectors[QUESTIONS] == 6
+
+    b = make_runtime(tmp_path / "b", embedder, database_url=postgres.format(db="b"), chroma_url=chroma_servers[1])
+    result = restore(b, OPERATOR, archive)
+    assert result.tables == made.tables and result.vectors == made.vectors
+    for table in TABLES:
+        assert _rows(b, table) == _rows(a, table), table
+    for name in (QUESTIONS, DOC_CHUNKS):
+        (ids_a, vec_a), (ids_b, vec_b) = _dump(a, name), _dump(b, name)
+        assert ids_b == ids_a and np.allclose(vec_b, vec_a, atol=1e-6)
+    assert import_questions(b, _records("after-restore", 2)).added == 2, "the restored id sequences go on"
+    with pytest.raises(BackupError, match="this instance is not empty"):
+        restore(b, OPERATOR, archive)
+
+
+def test_postgres_without_pg_dump_is_a_clear_error(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    rt = make_runtime(tmp_path / "d", embedder, database_url="postgresql+psycopg://docgap@127.0.0.1:1/none")
+    with pytest.raises(BackupError, match=r"pg_dump is not on PATH.*postgresql-client"):
+        backup(rt, OPERATOR, tmp_path / "x.tar.gz")
+    assert not (tmp_path / "x.tar.gz").exists()
