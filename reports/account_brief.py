@@ -3,7 +3,8 @@
 The period ends where the data does (`clustering.trends.data_end`: a pause in imports is not a drop) and is
 compared with the period of the same length before it. Everything in the brief is this account's own: its
 questions, its chat turns, its flags (their evidence question ids are checked to be its questions), and actions
-drawn from its topics. Topic labels and doc titles are shared, as on every page.
+drawn from its topics. Doc titles are shared; a topic titled by one customer's question is titled here by this
+account's own (`clustering.titles.title_for_account`), so the brief never quotes another customer.
 
 The figures are computed here; the summary paragraph is written by the LLM when one is configured (over the
 figures only, customer text fenced as data, and kept only where it stays inside them, `reports.grounding`),
@@ -13,12 +14,13 @@ otherwise by a template, and `mode` says which.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 import prompts
+from clustering.titles import title_for_account
 from clustering.trends import (
     CRITICAL_PRIORITIES,
     AccountTrend,
@@ -348,7 +350,9 @@ def _load(runtime: Runtime, account_id: int, days: int, now: datetime | None) ->
                                    ChatTurn.asked_at <= clock, col(ChatTurn.covered).is_(False))
             .order_by(col(ChatTurn.asked_at).desc())
         ).all()  # fmt: skip
-        labels = {t.id: t.label for t in session.exec(select(Topic)).all() if t.id is not None}
+        labels = {t.id: title_for_account(session, t, account_id) for t in session.exec(select(Topic)).all()
+                  if t.id is not None}  # fmt: skip
+        rows = [replace(r, label=labels.get(r.topic_id, r.label)) if r.topic_id else r for r in rows]
         flags = _flags(runtime, session, account_id)
     chat = [QuestionRef(t.id or 0, t.asked_at, short(t.question), t.topic_id, "chat") for t in turns]
     return _Period(account, start, end, [r for r in rows if r.created_at >= start],

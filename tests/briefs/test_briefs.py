@@ -74,6 +74,26 @@ def test_the_rising_account_brief_shows_its_rise_flags_topics_and_gaps(flagged: 
     assert b.mode == "offline" and b.summary.startswith(f"{RISING} asked {b.questions} questions")
 
 
+def test_no_topic_in_an_account_brief_is_titled_with_another_accounts_question(flagged: Runtime) -> None:
+    """Offline titles are real questions: in one account's brief a topic is titled in that account's own words."""
+    with Session(flagged.engine) as s:
+        accounts = dict(s.exec(select(Account.id, Account.name)).all())
+        texts: dict[str, set[int | None]] = {}
+        for text, account_id in s.exec(select(Question.text, Question.account_id)).all():
+            texts.setdefault(" ".join(text.split()), set()).add(account_id)
+        shared = s.exec(select(Topic.label).where(Topic.label_source == "question")).all()
+    assert shared, "the demo's offline titles are real questions"
+    retitled = 0
+    for account_id, name in accounts.items():
+        brief = account_brief(flagged, OPERATOR, name)
+        labels = [t.label for t in brief.top_topics] + [g.label for g in brief.gaps]
+        for label in labels:
+            owners = texts.get(" ".join(label.split()))
+            assert owners is None or account_id in owners, f"{name}'s brief quotes another account: {label!r}"
+        retitled += sum(label not in shared for label in labels)
+    assert retitled, "some topics carry another account's question as their title and were retitled"
+
+
 def test_the_executive_brief_ranks_the_rising_account_first(flagged: Runtime) -> None:
     e = executive_brief(flagged, OPERATOR)
     with Session(flagged.engine) as s:
