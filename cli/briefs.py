@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from core.runtime import Runtime
 from core.settings import Settings
-from reports.brief_render import FORMATS, Brief, PdfUnavailable, export, render_markdown, to_json
+
+if TYPE_CHECKING:
+    from reports.brief_render import Brief
+
+SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".json")
+"""What `--out` may end in (`reports.brief_render.FORMATS`, which is imported only when a brief is made: the
+reports stack takes seconds to import, and every `docgap` command would pay it)."""
 
 app = typer.Typer(help="Account and executive briefs (Markdown, JSON, HTML or PDF).", no_args_is_help=True)
 err = Console(stderr=True)
@@ -36,7 +42,7 @@ def _check_out(out: Path | None) -> None:
     """Refuse a file we cannot write before any work is done."""
     if out is None:
         return
-    if out.suffix.lower() not in FORMATS:
+    if out.suffix.lower() not in SUFFIXES:
         _fail(f"--out must end in .md, .html, .pdf or .json, got {out.name!r}")
     if not out.parent.exists():
         _fail(f"the folder {out.parent} does not exist")
@@ -44,6 +50,8 @@ def _check_out(out: Path | None) -> None:
 
 def _emit(brief: Brief, as_json: bool, out: Path | None, base: str) -> None:
     """Print the brief, or write it to `out`; an HTML or PDF file's links point at `base` (DOCGAP_PUBLIC_URL)."""
+    from reports.brief_render import FORMATS, PdfUnavailable, export, render_markdown, to_json
+
     if out is not None:
         fmt = FORMATS[out.suffix.lower()]
         try:

@@ -133,3 +133,11 @@ def test_the_brief_page_in_a_browser(browser, served, flagged: Runtime, tmp_path
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_the_cli_accepts_exactly_the_suffixes_the_renderer_writes() -> None:
+    """`cli.briefs` names the suffixes itself (the renderer is imported only when a brief is made)."""
+    from cli.briefs import SUFFIXES
+    from reports.brief_render import FORMATS
+
+    assert set(SUFFIXES) == set(FORMATS)
