@@ -176,7 +176,8 @@ class Settings(BaseSettings):
     asana_token: str = Field(default="", description="Asana personal access token.")
     asana_project: str = Field(default="", description="Gid of the Asana project doc tickets go to.")
     tickets_dir: Path | None = Field(
-        default=None, description="Folder `--to markdown` writes one file per ticket into; unset = `<data dir>/tickets`."
+        default=None,
+        description="Folder `--to markdown` writes one file per ticket into; unset = `<data dir>/tickets`.",
     )
     tracker_timeout: float = Field(default=30.0, gt=0, description="Seconds before a tracker API call is abandoned.")
 
