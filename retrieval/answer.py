@@ -23,7 +23,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 import prompts
-from clustering.titles import title_for_account
+from clustering.labels import keyword_label
 from core.llm import LLMError
 from core.models import Account, ChatTurn, Chunk, Topic
 from core.runtime import Runtime
@@ -72,9 +72,7 @@ class Answer:
         return asdict(self)
 
 
-def _retrieve(
-    runtime: Runtime, question: str, top_k: int, account: str | None = None
-) -> tuple[np.ndarray, list[Passage], Answer]:
+def _retrieve(runtime: Runtime, question: str, top_k: int) -> tuple[np.ndarray, list[Passage], Answer]:
     """Retrieval shared by whole and streamed answers: passages, confidence, topic; the answer text left empty.
 
     Confidence is the calibrated probability that the docs answer the question (`retrieval.confidence`), not a
@@ -84,7 +82,7 @@ def _retrieve(
     found = retrieve(runtime, qvec, k=top_k, query_text=question)
     passages = found.passages
     confidence = score(runtime, measure(runtime, question, qvec, found)) if passages else 0.0
-    topic_id, topic_label = _nearest_topic(runtime, qvec, account)
+    topic_id, topic_label = _nearest_topic(runtime, qvec)
     citations = [Citation(i + 1, p.title, p.url, _snippet(p.text), p.score) for i, p in enumerate(passages)]
     covered = confidence >= answer_threshold(runtime)
     return qvec, passages, Answer(question, "", citations, confidence, covered, topic_id, topic_label, "offline")
@@ -98,7 +96,7 @@ def answer_question(
     record: bool = True,
     asked_by: int | None = None,
 ) -> Answer:
-    qvec, passages, result = _retrieve(runtime, question, top_k, account)
+    qvec, passages, result = _retrieve(runtime, question, top_k)
     if not result.covered:
         result.answer = NOT_COVERED
     elif runtime.llm is not None:
@@ -123,7 +121,7 @@ def stream_answer(
     is shown as `NOT_COVERED`'s sentence instead). If the endpoint fails before writing anything, the extractive
     answer is streamed in its place, as `answer_question` would fall back.
     """
-    qvec, passages, result = _retrieve(runtime, question, top_k, account)
+    qvec, passages, result = _retrieve(runtime, question, top_k)
 
     def chunks() -> Iterator[str]:
         if result.covered:
@@ -345,15 +343,20 @@ def _snippet(text: str, limit: int = 320) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _nearest_topic(runtime: Runtime, qvec: np.ndarray, account: str | None) -> tuple[int | None, str | None]:
-    """The question's topic and its title as this account may see it (`clustering.titles.title_for_account`)."""
+def _nearest_topic(runtime: Runtime, qvec: np.ndarray) -> tuple[int | None, str | None]:
+    """The question's topic, and a title for it that quotes no customer.
+
+    An answer is built from the docs and may go straight back to a customer (the API's consumers): a topic titled
+    by a real question (`label_source` "question", one customer's words) is named by its keywords here instead.
+    """
     topic_id, label = TOPICS.nearest(runtime, qvec, TOPIC_MATCH)
-    if topic_id is None or not account:
+    if topic_id is None:
         return topic_id, label
     with Session(runtime.engine) as session:
         topic = session.get(Topic, topic_id)
-        account_id = session.exec(select(Account.id).where(Account.name == account)).first()
-        return topic_id, title_for_account(session, topic, account_id) if topic is not None else label
+        if topic is None or topic.label_source != "question":
+            return topic_id, label
+        return topic_id, keyword_label(topic.keywords)
 
 
 def _record(runtime: Runtime, answer: Answer, account: str | None, asked_by: int | None = None) -> None:

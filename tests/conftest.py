@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +160,31 @@ def logged_in(base_url: str, name: str, password: str) -> Iterator[tuple[httpx.C
         r = client.post("/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"})
         assert r.status_code == 303, (r.status_code, r.text[:300])
         yield client, form_token(client.get("/chat").text)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium (no browser download), one for the whole session: the page tests and the briefs' share it
+    (a second `sync_playwright` in the same process fails while the first is open)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -9,7 +9,6 @@ import pytest
 from core.runtime import Runtime
 from reports.risk import evaluate_flags
 from tests.conftest import NOW, make_runtime
-from tests.web.conftest import browser  # noqa: F401  (the page tests' Chromium, for the brief page)
 
 
 @pytest.fixture(scope="package")

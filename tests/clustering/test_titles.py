@@ -84,26 +84,18 @@ def test_clean_title() -> None:
     assert clean_title("") is None
 
 
-def test_an_accounts_answer_never_titles_its_topic_with_another_accounts_question(demo_copy: Runtime) -> None:
-    """The offline title is one customer's question; /v1/answers for another account shows that account's own."""
-    from core.models import Account, Question
+def test_an_answer_never_titles_its_topic_with_a_customers_question(demo_copy: Runtime) -> None:
+    """The offline title is one customer's question; an answer (which may go back to any customer) names the topic
+    by its keywords instead, whoever asks."""
+    from clustering.labels import keyword_label
+    from core.models import Account
     from retrieval.answer import answer_question
 
     with Session(demo_copy.engine) as s:
-        names = dict(s.exec(select(Account.id, Account.name)).all())
-        owned = [
-            (t, s.exec(select(Question.account_id).where(Question.topic_id == t.id, Question.text == t.label)).all())
-            for t in s.exec(select(Topic).where(col(Topic.active).is_(True), Topic.label_source == "question")).all()
-        ]
-        topic, owners = next((t, o) for t, o in owned if len(set(o)) == 1 and o[0] is not None)
-        other = next(a for a in names if a != owners[0] and s.exec(
-            select(Question.id).where(Question.topic_id == topic.id, Question.account_id == a)).first())  # fmt: skip
-        others_texts = set(s.exec(select(Question.text).where(Question.account_id == other)).all())
-
-    asked = answer_question(demo_copy, topic.label, account=names[other], record=False)
-    theirs = answer_question(demo_copy, topic.label, account=names[owners[0]], record=False)
-    internal = answer_question(demo_copy, topic.label, record=False)
-    assert asked.topic_id == topic.id == theirs.topic_id
-    assert asked.topic_label != topic.label and asked.topic_label in others_texts, "the account's own words"
-    assert theirs.topic_label == topic.label, "its own question is its own to see"
-    assert internal.topic_label == topic.label
+        names = s.exec(select(Account.name)).all()
+        topic = s.exec(select(Topic).where(col(Topic.active).is_(True), Topic.label_source == "question")).first()
+    assert topic is not None
+    for account in (names[0], names[1], None):
+        asked = answer_question(demo_copy, topic.label, account=account, record=False)
+        assert asked.topic_id == topic.id
+        assert asked.topic_label == keyword_label(topic.keywords) != topic.label

@@ -22,8 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.models import Topic
 from core.runtime import Runtime
-from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
-from tests.web.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, WEB_USERS, LiveServer, logged_in, make_runtime
 from usecases.permissions import OPERATOR
 from usecases.topics import COLUMN_LIMIT, QUEUE, change_topic
 
