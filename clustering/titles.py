@@ -9,9 +9,9 @@ central of its examples (already redacted, and picked for being central) that is
 as a question. A writer reads "How do I change my PIN?" at a glance; "pin · change · reset" needs decoding. The
 keywords stay beside it as secondary text, and a topic with no usable question falls back to them.
 
-That real question is one customer's words. Where a topic is shown to (or on behalf of) one account, as in
-`/v1/answers` for an account, the title is that account's own most representative question in the topic
-(`title_for_account`), so one tenant's text never reaches another's answer.
+That real question is one customer's words. In one account's brief the title is that account's own most
+representative question in the topic (`title_for_account`); an answer, which may go back to any customer, names
+the topic by its keywords (`retrieval.answer`). One tenant's text never reaches another's.
 """
 
 from __future__ import annotations
