@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from clustering.labels import keyword_label
+from clustering.titles import representative_question
 from clustering.trends import TRAILING_WEEKS, AccountTrend, account_trends, data_end, week_start
 from core.models import Account, ChatTurn, Question, Topic
 from core.runtime import Runtime
@@ -155,9 +157,19 @@ def _newest(qs: list[_Q]) -> list[int]:
     return [q.id for q in sorted(qs, key=lambda q: (q.created_at, q.id), reverse=True)[:MAX_EVIDENCE_QUESTIONS]]
 
 
-def _label(snap: Snapshot, topic_id: int) -> str:
+def _label(snap: Snapshot, topic_id: int, account_id: int) -> str:
+    """The topic's title as quoted in one account's flag: never another customer's question.
+
+    A title that is a real question ("question") is replaced by one of this account's own questions in the topic,
+    or the keyword label (as `clustering.titles.title_for_account` does for the brief, over the snapshot's rows).
+    """
     t = snap.topics.get(topic_id)
-    return " ".join(t.label.split()) if t else f"topic {topic_id}"
+    if t is None:
+        return f"topic {topic_id}"
+    if t.label_source != "question":
+        return " ".join(t.label.split())
+    own = [q.text for q in snap.questions if q.account_id == account_id and q.topic_id == topic_id]
+    return " ".join((representative_question(own) or keyword_label(t.keywords)).split())
 
 
 # --- question velocity -------------------------------------------------------------------------------------------
@@ -183,7 +195,7 @@ def velocity(snap: Snapshot) -> list[Finding]:
         recent = [q for q in qs if q.created_at >= snap.now - timedelta(days=28)]
         main = Counter(q.topic_id for q in qs).most_common()
         topics = [tid for tid, _ in main if tid is not None]
-        subject = _label(snap, topics[0]) if topics else "one subject"
+        subject = _label(snap, topics[0], t.account_id) if topics else "one subject"
         weekly = ", ".join(str(n) for n in t.focus_weekly[-4:])
         before = sum(t.focus_weekly[:-4]) / max(len(t.focus_weekly) - 4, 1)
         text = (f"Questions about “{subject}” came at {weekly} a week over the last four weeks, from {before:.1f} a "
@@ -254,12 +266,12 @@ def repeats(snap: Snapshot) -> list[Finding]:
         top = mine[0]
         text = (f"{who} people asked again about a topic they had asked about in the last four weeks ({n} repeat "
                 f"questions, {test.share:.0%} of the account's questions; other accounts {test.base:.0%}); most: "
-                f"“{_label(snap, top.topic_id)}”, {len(top.question_ids)} times by one person")
+                f"“{_label(snap, top.topic_id, aid)}”, {len(top.question_ids)} times by one person")
         repeated = {g.topic_id for g in mine}
         my_teams = sorted((g for g in teams if g.account_id == aid), key=lambda g: g.topic_id not in repeated)
         if my_teams:
             t = my_teams[0]
-            text += f"; in Slack channel {t.who}, {t.people} people asked “{_label(snap, t.topic_id)}”"
+            text += f"; in Slack channel {t.who}, {t.people} people asked “{_label(snap, t.topic_id, aid)}”"
         ids = sorted({i for g in mine for i in g.question_ids}, reverse=True)[:MAX_EVIDENCE_QUESTIONS]
         summary = f"{who} people asking again ({n} repeats, {test.share:.0%} of questions in 4 weeks)"
         topics = list(dict.fromkeys(g.topic_id for g in mine))[:3]
@@ -419,7 +431,7 @@ def unanswered(snap: Snapshot) -> list[Finding]:
         if n < UNANSWERED_MIN or not test.fires:
             continue
         gaps = Counter(q.topic_id for q in open_[aid] if q.topic_id is not None).most_common(3)
-        named = ", ".join(f"“{_label(snap, tid)}” ({k})" for tid, k in gaps)
+        named = ", ".join(f"“{_label(snap, tid, aid)}” ({k})" for tid, k in gaps)
         text = (f"{n} of {of} questions in the last four weeks ({test.share:.0%}; other accounts {test.base:.0%}) "
                 "are ones the docs do not answer" + (f"; most in the gaps {named}" if named else ""))
         if missed[aid]:

@@ -4,6 +4,7 @@ and each indicator on small hand-built data where the expected answer is known."
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def test_demo_flags_brightline_velocity_with_its_own_questions(demo_copy: Runtim
     assert flag.summary and "\n" not in flag.summary
     for f in changes.raised:
         assert all(owner[i] == f.account_id for i in f.evidence.question_ids), f
+    with Session(demo_copy.engine) as session:
+        asked_by: dict[str, set[int | None]] = {}
+        for text, account_id in session.exec(select(Question.text, Question.account_id)).all():
+            asked_by.setdefault(" ".join(text.split()), set()).add(account_id)
+    for f in changes.raised:  # a flag quotes topics by title; a title that is a question is the account's own
+        for quoted in re.findall(r"“([^”]+)”", f.summary + " " + f.evidence.text):
+            owners = asked_by.get(quoted)
+            assert owners is None or f.account_id in owners, f"{f.account}'s flag quotes another account: {quoted!r}"
     assert [f.id for f in open_flags(demo_copy)] == [f.id for f in changes.open]
     assert [f.severity for f in changes.open] == sorted((f.severity for f in changes.open), reverse=True)
 
