@@ -22,13 +22,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 import httpx
 
+from core.http import retry_after
 from ingest.docs import DocumentRecord, html_document
 from ingest.records import IngestError
 
@@ -223,22 +222,7 @@ def _fetch(http: httpx.Client, url: str, opts: CrawlOptions, limit: int) -> _Bod
             reason = f"HTTP {response.status_code}"
             if response.status_code != 429 and response.status_code < 500:
                 return reason
-            wait = _retry_after(response.headers.get("retry-after"))
+            wait = retry_after(response.headers.get("retry-after"))
         if attempt < opts.attempts:
             opts.sleep(min(wait if wait is not None else opts.backoff * 2 ** (attempt - 1), MAX_RETRY_WAIT))
     return f"{reason} after {opts.attempts} attempts" if opts.attempts > 1 else reason
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delay seconds or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+
+from core.http import retry_after
 
 ATTEMPTS = 4
 MAX_WAIT = 60.0
@@ -106,21 +106,6 @@ def _json(response: httpx.Response, where: str) -> Any:
         return response.json()
     except ValueError as exc:
         raise TrackerError(f"{where}: the reply is not JSON ({response.text[:200]!r})") from exc
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delay seconds or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def need(settings: object, tracker: str, *names: str) -> None:
