@@ -7,12 +7,11 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.common import AsJson, err, out, runtime
 from core.runtime import Runtime
-from core.settings import Settings
 
 app = typer.Typer(
     help="Risk flags on accounts (question velocity, repeat requesters, sentiment drop, unanswered questions) and "
@@ -21,15 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-out = Console()
-err = Console(stderr=True)
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _runtime() -> Runtime:
-    return Runtime(Settings())
-
-
 def _flag_json(flag: Any) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(flag), default=str))
 
@@ -54,7 +44,7 @@ def check(as_json: AsJson = False) -> None:
     from usecases.alerts import check_alerts
     from usecases.permissions import OPERATOR
 
-    result = check_alerts(_runtime(), OPERATOR)
+    result = check_alerts(runtime(), OPERATOR)
     if as_json:
         print(json.dumps({
             "raised": [_flag_json(f) for f in result.raised],
@@ -87,7 +77,7 @@ def list_(
     from usecases.alerts import list_flags
     from usecases.permissions import OPERATOR
 
-    flags = list_flags(_runtime(), OPERATOR, account)
+    flags = list_flags(runtime(), OPERATOR, account)
     if as_json:
         print(json.dumps([_flag_json(f) for f in flags], indent=1, ensure_ascii=False))
         return

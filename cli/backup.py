@@ -8,26 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from core.runtime import Runtime
-from core.settings import Settings
+from cli.common import AsJson, fail, out, runtime
 
 app = typer.Typer(rich_markup_mode="markdown")
-out = Console()
-err = Console(stderr=True)
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _runtime() -> Runtime:
-    return Runtime(Settings())
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n:,} {name}" for name, n in counts.items() if n) or "nothing"
 
@@ -53,9 +37,9 @@ def backup(
     from usecases.permissions import OPERATOR
 
     try:
-        summary = run_backup(_runtime(), OPERATOR, file, overwrite=force)
+        summary = run_backup(runtime(), OPERATOR, file, overwrite=force)
     except BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if as_json:
         print(json.dumps(asdict(summary), indent=2))
@@ -89,9 +73,9 @@ def restore(
     from usecases.permissions import OPERATOR
 
     try:
-        summary = run_restore(_runtime(), OPERATOR, file, force=force)
+        summary = run_restore(runtime(), OPERATOR, file, force=force)
     except BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if as_json:
         print(json.dumps(asdict(summary), indent=2))

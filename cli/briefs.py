@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from core.runtime import Runtime
-from core.settings import Settings
+from cli.common import err, fail, runtime
 
 if TYPE_CHECKING:
     from reports.brief_render import Brief
@@ -24,7 +22,6 @@ SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".json")
 reports stack takes seconds to import, and every `docgap` command would pay it)."""
 
 app = typer.Typer(help="Account and executive briefs (Markdown, JSON, HTML or PDF).", no_args_is_help=True)
-err = Console(stderr=True)
 
 Out = Annotated[
     Path | None,
@@ -33,19 +30,14 @@ Out = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the brief's data as JSON (what the API returns).")]
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(1)
-
-
 def _check_out(out: Path | None) -> None:
     """Refuse a file we cannot write before any work is done."""
     if out is None:
         return
     if out.suffix.lower() not in SUFFIXES:
-        _fail(f"--out must end in .md, .html, .pdf or .json, got {out.name!r}")
+        fail(f"--out must end in .md, .html, .pdf or .json, got {out.name!r}")
     if not out.parent.exists():
-        _fail(f"the folder {out.parent} does not exist")
+        fail(f"the folder {out.parent} does not exist")
 
 
 def _emit(brief: Brief, as_json: bool, out: Path | None, base: str) -> None:
@@ -57,7 +49,7 @@ def _emit(brief: Brief, as_json: bool, out: Path | None, base: str) -> None:
         try:
             data = export(brief, fmt, base)
         except PdfUnavailable as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return
         out.write_bytes(data)
         err.print(f"wrote {out} ({fmt}, {len(data):,} bytes)")
@@ -85,11 +77,11 @@ def account(
     from usecases.permissions import OPERATOR
 
     _check_out(out)
-    rt = Runtime(Settings())
+    rt = runtime()
     try:
         brief = account_brief(rt, OPERATOR, name_or_id, days)
     except UnknownAccount as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     _emit(brief, as_json, out, rt.settings.public_url)
 
@@ -106,5 +98,5 @@ def executive(as_json: AsJson = False, out: Out = None) -> None:
     from usecases.permissions import OPERATOR
 
     _check_out(out)
-    rt = Runtime(Settings())
+    rt = runtime()
     _emit(executive_brief(rt, OPERATOR), as_json, out, rt.settings.public_url)

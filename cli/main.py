@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli.alerts import app as alerts_app
 from cli.backup import app as backup_app
 from cli.briefs import app as briefs_app
+from cli.common import err, fail, out, runtime
 from cli.tickets import app as tickets_app
 from core.runtime import Runtime
-from core.settings import Settings
 from ingest.records import IngestError, QuestionRecord
 
 app = typer.Typer(
@@ -50,19 +49,6 @@ app.add_typer(briefs_app, name="brief")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands
-
-out = Console()
-err = Console(stderr=True)
-
-
-def _runtime() -> Runtime:
-    return Runtime(Settings())
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
@@ -97,7 +83,7 @@ def _report_import(result, label: str) -> None:  # type: ignore[no-untyped-def]
 
 def _check_file(path: Path) -> None:
     if not path.exists():
-        _fail(f"{path} does not exist")
+        fail(f"{path} does not exist")
 
 
 def _import_questions(kind: str, path: Path, read: Callable[[Runtime], Iterable[QuestionRecord | IngestError]]) -> None:
@@ -105,7 +91,7 @@ def _import_questions(kind: str, path: Path, read: Callable[[Runtime], Iterable[
     _check_file(path)
     from usecases.pipeline import import_questions
 
-    rt = _runtime()
+    rt = runtime()
     with _progress() as p:
         result = import_questions(rt, read(rt), p, location=str(path))
     _report_import(result, f"{kind} {path}")
@@ -141,15 +127,15 @@ def ingest_docs(
     Example: `docgap ingest docs --openapi openapi.yaml`
     """
     if sum(x is not None for x in (path, sitemap, openapi)) != 1:
-        _fail("give exactly one of a folder, --sitemap URL or --openapi FILE")
+        fail("give exactly one of a folder, --sitemap URL or --openapi FILE")
     if path is not None and not path.is_dir():
-        _fail(f"{path} is not a folder")
+        fail(f"{path} is not a folder")
     if openapi is not None:
         _check_file(openapi)
     from ingest.site import CrawlOptions
     from usecases.pipeline import import_docs
 
-    rt = _runtime()
+    rt = runtime()
     crawl = CrawlOptions(max_pages=max_pages, concurrency=concurrency)
     with _progress() as p:
         result = import_docs(rt, path, source, p, sitemap=sitemap, openapi=openapi, crawl=crawl)
@@ -260,7 +246,7 @@ def accounts_import(
     _check_file(file)
     from usecases.pipeline import import_accounts
 
-    result, mapped = import_accounts(_runtime(), file)
+    result, mapped = import_accounts(runtime(), file)
     out.print(f"{mapped} questions newly mapped to an account")
     _report_import(result, f"accounts {file}")
 
@@ -286,7 +272,7 @@ def sources(
     from ingest.runs import skipped_messages, source_statuses
 
     if skipped:
-        messages = skipped_messages(_runtime(), source, limit)
+        messages = skipped_messages(runtime(), source, limit)
         if as_json:
             print(json.dumps([asdict(m) for m in messages], indent=1))
             return
@@ -298,7 +284,7 @@ def sources(
             table.add_row(m.source, m.external_id, m.reason, m.created_at, m.preview)
         out.print(table)
         return
-    rows = source_statuses(_runtime())
+    rows = source_statuses(runtime())
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
         return
@@ -334,7 +320,7 @@ def cluster(
     """
     from usecases.pipeline import analyse
 
-    rt = _runtime()
+    rt = runtime()
     with err.status("clustering and assessing coverage…"):
         res = analyse(rt, full=full)
     c = res.clustering
@@ -361,7 +347,7 @@ def topics(
         return
     from clustering.topics import list_topics
 
-    rows = list_topics(_runtime(), limit=limit or None)
+    rows = list_topics(runtime(), limit=limit or None)
     if as_json:
         print(json.dumps([asdict(r) for r in rows], default=str, indent=1))
         return
@@ -391,9 +377,9 @@ def topics_show(
     """One topic: label, gap, examples and its newest questions with their ids (for `docgap topics split`)."""
     from clustering.topics import topic_detail
 
-    d = topic_detail(_runtime(), topic_id, question_limit=limit)
+    d = topic_detail(runtime(), topic_id, question_limit=limit)
     if d is None:
-        _fail(f"no topic {topic_id}")
+        fail(f"no topic {topic_id}")
         return
     t = d.topic
     out.print(f"[bold]#{t.id} {t.label}[/bold]  ({t.status}; {t.size} questions, {t.account_count} accounts)")
@@ -419,9 +405,9 @@ def topics_merge(
     from usecases.topics import merge_topics
 
     try:
-        t = merge_topics(_runtime(), OPERATOR, sources, into)
+        t = merge_topics(runtime(), OPERATOR, sources, into)
     except (CurationError, LookupError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     out.print(f"merged {', '.join(map(str, sources))} into topic {t.id} ({t.size} questions): {t.label}")
 
@@ -444,9 +430,9 @@ def topics_split(
     from usecases.topics import split_topic
 
     try:
-        t = split_topic(_runtime(), OPERATOR, topic_id, question, label)
+        t = split_topic(runtime(), OPERATOR, topic_id, question, label)
     except (CurationError, LookupError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     out.print(f"split {t.size} questions out of topic {topic_id} into new topic {t.id}: {t.label}")
 
@@ -456,7 +442,7 @@ def topics_lineage(topic_id: Annotated[int, typer.Argument(help="The topic id.")
     """Show what happened to a topic: merges, splits, renames, status changes, re-cluster retirements."""
     from clustering.curation import lineage
 
-    events = lineage(_runtime(), topic_id)
+    events = lineage(runtime(), topic_id)
     if not events:
         out.print(f"No recorded changes for topic {topic_id}.")
         return
@@ -483,7 +469,7 @@ def topics_export(file: Annotated[Path, typer.Argument(help="CSV file to write."
     """
     from clustering.topics import export_assignments
 
-    n = export_assignments(_runtime(), file)
+    n = export_assignments(runtime(), file)
     out.print(f"wrote {n} questions to {file}")
 
 
@@ -503,14 +489,14 @@ def ask(
     from core.llm import LLMError
     from retrieval.answer import answer_question, stream_answer
 
-    rt = _runtime()
+    rt = runtime()
     if rt.llm is not None and not as_json and sys.stdout.isatty():
         result, pieces = stream_answer(rt, question, account=account, top_k=top_k)
         try:
             for piece in pieces:
                 out.print(piece, end="", markup=False, highlight=False)
         except LLMError as exc:
-            _fail(f"\nthe LLM stopped mid-answer ({exc}); try again, or unset DOCGAP_LLM_BASE_URL to answer offline")
+            fail(f"\nthe LLM stopped mid-answer ({exc}); try again, or unset DOCGAP_LLM_BASE_URL to answer offline")
         out.print()
     else:
         result = answer_question(rt, question, account=account, top_k=top_k)
@@ -541,9 +527,9 @@ def report_weekly(
     try:
         day = date.fromisoformat(week) if week else None
     except ValueError:
-        _fail(f"--week must be a date like 2026-11-16, got {week!r}")
+        fail(f"--week must be a date like 2026-11-16, got {week!r}")
         return
-    rt = _runtime()
+    rt = runtime()
     report = build_weekly_report(rt, day)
     save_report(rt, report)
     if as_json:
@@ -573,9 +559,9 @@ def keys_create(
     from usecases.apikeys import create_key
 
     try:
-        key = create_key(_runtime(), scope, name=name, rate_limit=rate_limit)
+        key = create_key(runtime(), scope, name=name, rate_limit=rate_limit)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     err.print(f"API key {key.id} ({key.prefix}…, scopes {', '.join(key.scopes)}); store it now, it is not shown again:")
     print(key.secret)
@@ -586,7 +572,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON i
     """List API keys (id, shown prefix, scopes, last use, revocation); never the keys themselves."""
     from usecases.apikeys import list_keys
 
-    rows = list_keys(_runtime())
+    rows = list_keys(runtime())
     if as_json:
         print(json.dumps([asdict(k) for k in rows], indent=1))
         return
@@ -617,9 +603,9 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its pre
     from usecases.apikeys import revoke_key
 
     try:
-        info = revoke_key(_runtime(), key)
+        info = revoke_key(runtime(), key)
     except LookupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     out.print(f"revoked API key {info.id} ({info.prefix}…) at {info.revoked_at}")
 
@@ -642,9 +628,9 @@ def users_create(
 
     password = sys.stdin.read().rstrip("\r\n") if password_stdin else new_password()
     try:
-        user = create_user(_runtime(), OPERATOR, name, role, password)
+        user = create_user(runtime(), OPERATOR, name, role, password)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     err.print(f"user {user.name} ({user.role}) created")
     if not password_stdin:
@@ -658,7 +644,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON 
     from usecases.permissions import OPERATOR
     from usecases.users import list_users
 
-    rows = list_users(_runtime(), OPERATOR)
+    rows = list_users(runtime(), OPERATOR)
     if as_json:
         print(json.dumps([asdict(u) for u in rows], indent=1))
         return
@@ -678,9 +664,9 @@ def users_disable(name: Annotated[str, typer.Argument(help="The user name.")]) -
     from usecases.users import disable_user
 
     try:
-        user = disable_user(_runtime(), OPERATOR, name)
+        user = disable_user(runtime(), OPERATOR, name)
     except LookupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     out.print(f"disabled {user.name}")
 
@@ -695,14 +681,14 @@ def sync(source: Annotated[str, typer.Argument(help="The live source to sync: `z
     Example: `docgap sync zendesk`
     """
     if source != "zendesk":
-        _fail(f"unknown source {source!r}; supported: zendesk")
+        fail(f"unknown source {source!r}; supported: zendesk")
     from ingest.zendesk_api import ZendeskError, sync_zendesk
 
     try:
         with err.status("syncing Zendesk…"):
-            result = sync_zendesk(_runtime())
+            result = sync_zendesk(runtime())
     except ZendeskError as exc:
-        _fail(f"{exc} (pages synced before the failure are kept; re-run to resume)")
+        fail(f"{exc} (pages synced before the failure are kept; re-run to resume)")
         return
     _report_import(result.ingest, f"zendesk sync, {result.pages} pages / {result.tickets} tickets")
 
@@ -715,7 +701,7 @@ def reindex() -> None:
     """
     from usecases.maintenance import reindex_all
 
-    rt = _runtime()
+    rt = runtime()
     with _progress() as p:
         q, c = reindex_all(rt, p)
     out.print(f"re-embedded {q} questions and {c} passages with {rt.settings.embedding_model}")
@@ -731,7 +717,7 @@ def serve(
 
     from server.app import create_app
 
-    rt = _runtime()
+    rt = runtime()
     base = f"http://{host}:{port}"
     out.print(
         f"\n[bold]docgap is running on {base}/[/]  (Ctrl+C to stop)\n"
@@ -756,11 +742,11 @@ def demo(
     """
     from usecases.demo import run_demo
 
-    rt = _runtime()
+    rt = runtime()
     try:
         end_day = date.fromisoformat(end) if end else None
     except ValueError:
-        _fail(f"--end must be a date like 2026-11-23, got {end!r}")
+        fail(f"--end must be a date like 2026-11-23, got {end!r}")
         return
     with _progress() as p:
         summary = run_demo(rt, end_day, p, log=out.print)

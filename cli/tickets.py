@@ -7,12 +7,10 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli.common import AsJson, err, fail, out, runtime
 from core.models import TICKET_STATUSES, TRACKERS
-from core.runtime import Runtime
-from core.settings import Settings
 
 app = typer.Typer(
     help="Documentation-improvement tickets: write one from a topic, list them, export them to a tracker.\n\n"
@@ -21,20 +19,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-out = Console()
-err = Console(stderr=True)
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _runtime() -> Runtime:
-    return Runtime(Settings())
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(1)
-
-
 @app.command("create")
 def create(
     topic_id: Annotated[int, typer.Argument(help="The topic id (`docgap topics`).")], as_json: AsJson = False
@@ -43,11 +27,11 @@ def create(
     from usecases.permissions import OPERATOR
     from usecases.tickets import TicketError, create_ticket, ticket_markdown
 
-    rt = _runtime()
+    rt = runtime()
     try:
         ticket, created = create_ticket(rt, OPERATOR, topic_id)
     except (LookupError, TicketError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if as_json:
         print(json.dumps({**asdict(ticket), "created": created}, indent=1, ensure_ascii=False))
@@ -62,7 +46,7 @@ def list_(as_json: AsJson = False) -> None:
     from usecases.permissions import OPERATOR
     from usecases.tickets import list_tickets
 
-    tickets = list_tickets(_runtime(), OPERATOR)
+    tickets = list_tickets(runtime(), OPERATOR)
     if as_json:
         print(json.dumps([asdict(t) for t in tickets], indent=1, ensure_ascii=False))
         return
@@ -87,9 +71,9 @@ def status(
     from usecases.tickets import TicketError, set_ticket_status
 
     try:
-        t = set_ticket_status(_runtime(), OPERATOR, ticket_id, value)
+        t = set_ticket_status(runtime(), OPERATOR, ticket_id, value)
     except (LookupError, TicketError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     out.print(f"ticket #{t.id} is {t.status.replace('_', ' ')}")
 
@@ -111,9 +95,9 @@ def export(
     from usecases.tickets import TicketError, export_tickets
 
     try:
-        results = export_tickets(_runtime(), OPERATOR, ticket_ids or [], to)
+        results = export_tickets(runtime(), OPERATOR, ticket_ids or [], to)
     except (LookupError, TicketError, TrackerError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if as_json:
         print(json.dumps([asdict(r) for r in results], indent=1))
