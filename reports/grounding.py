@@ -3,8 +3,8 @@
 A summary is written from our own figures, topic labels and account names; customer text reaches the model only
 fenced as data. Whatever the model writes is still treated as suspect: markup is removed, and a sentence is
 dropped when it holds a link (a link in a summary was asked for by someone's text), quotes something that is not
-one of the given topic labels, or names an account the summary is not about. Used by the account brief; the same rule
-as the weekly report's summary (`reports.weekly._grounded_summary`).
+one of the given topic labels, or names an account the summary is not about. Used by the weekly report's summary and
+the account brief's.
 """
 
 from __future__ import annotations

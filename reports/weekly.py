@@ -25,6 +25,7 @@ from clustering.trends import emerging_topics, load_account_trends, week_start
 from core.llm import LLMError
 from core.models import Account, Question, Report, Topic, TopicEvent
 from core.runtime import Runtime
+from reports.grounding import grounded
 from reports.impact import RECENT_WEEKS, DocImpact, recent_impacts
 from retrieval.answer import keep_links, strip_markup, tidy
 
@@ -249,31 +250,19 @@ def _write_summary(runtime: Runtime, report: WeeklyReport) -> None:
     report.mode = "offline"
 
 
-_QUOTED = re.compile(r"[“\"«]([^”\"»\n]{3,})[”\"»]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
 def _grounded_summary(runtime: Runtime, report: WeeklyReport, text: str) -> str:
-    """The summary's sentences that stay inside the report's figures.
+    """The summary's sentences that stay inside the report's figures (`reports.grounding`, as the briefs do).
 
     A sentence quoting something that is not one of its topic labels, or naming an account the report does not
     show, is dropped: it came from someone's text, not from the figures.
     """
     shown_topics = (*report.top_topics, *report.new_topics, *report.top_gaps, *report.movers, *report.gaps_closed,
                     *report.doc_impact)  # fmt: skip
-    labels = {" ".join(t.label.split()).casefold() for t in shown_topics}
-    labels |= {" ".join(label.split()).casefold() for s in report.rising_accounts for _, label in s.topics}
-    shown = {name.casefold() for name, _ in report.busiest_accounts} | {s.account.casefold() for s in
-                                                                        report.rising_accounts}  # fmt: skip
+    labels = [t.label for t in shown_topics] + [label for s in report.rising_accounts for _, label in s.topics]
+    shown = [name for name, _ in report.busiest_accounts] + [s.account for s in report.rising_accounts]
     with Session(runtime.engine) as session:
-        others = [n.casefold() for n in session.exec(select(Account.name)).all() if n.casefold() not in shown]
-
-    def kept(sentence: str) -> bool:
-        low = sentence.casefold()
-        quotes_ok = all(" ".join(q.split()).casefold() in labels for q in _QUOTED.findall(sentence))
-        return quotes_ok and not any(re.search(rf"\b{re.escape(n)}\b", low) for n in others)
-
-    return " ".join(s for s in _SENTENCE.split(text) if kept(s)).strip()
+        accounts = session.exec(select(Account.name)).all()
+    return grounded(text, labels, shown, accounts)
 
 
 def render_markdown(report: WeeklyReport) -> str:
