@@ -199,3 +199,34 @@ class ExecutiveBriefOut(_Out):
     summary: str
     mode: str
     notes: list[str]
+
+
+class FlagLinkOut(_Out):
+    text: str
+    href: str
+    """A site path; "" when there is nothing to link to (a week with no archived report)."""
+
+
+class FlagOut(_Out):
+    """A risk flag in `GET /v1/flags` (`usecases.flags.FlagRow`)."""
+
+    id: int
+    state: str
+    account_id: int
+    account: str
+    kind: str
+    title: str
+    severity: float
+    raised_at: Stamp
+    cleared_at: Stamp | None
+    last_checked_at: Stamp | None
+    alerted_at: Stamp | None
+    line: str
+    text: str
+    question_ids: list[int]
+    weeks: list[date]
+    questions: list[FlagLinkOut]
+    week_links: list[FlagLinkOut]
+    topics: list[FlagLinkOut]
+    brief: FlagLinkOut
+    timeline: FlagLinkOut

@@ -20,7 +20,7 @@ from core.models import Account, Question
 from core.runtime import Runtime
 from reports.account_brief import build_account_brief
 from reports.actions import Action
-from reports.risk import Flag, open_flags
+from reports.risk import Flag, evidence_line, open_flags
 
 RENEWAL_SOON_DAYS = 90
 """A renewal this close makes a flagged account's renewal call a priority action."""
@@ -94,13 +94,8 @@ class ExecutiveBrief:
 
 def _flag_summary(f: Flag) -> FlagSummary:
     e = f.evidence
-    span = f"weeks of {e.weeks[0].isoformat()} to {e.weeks[-1].isoformat()}" if len(e.weeks) > 1 else (
-        f"week of {e.weeks[0].isoformat()}" if e.weeks else "")  # fmt: skip
-    refs = f"{len(e.question_ids)} question{'s' if len(e.question_ids) != 1 else ''}" if e.question_ids else ""
-    tail = ", ".join(p for p in (refs, span) if p)
-    line = f"{f.summary or f.title}" + (f" ({tail})" if tail else "")
-    return FlagSummary(f.id, f.kind, f.title, f.severity, f.raised_at, line, list(e.question_ids), list(e.weeks),
-                       list(e.links))  # fmt: skip
+    return FlagSummary(f.id, f.kind, f.title, f.severity, f.raised_at, evidence_line(f), list(e.question_ids),
+                       list(e.weeks), list(e.links))  # fmt: skip
 
 
 def _rows(runtime: Runtime, end: datetime) -> list[PortfolioRow]:

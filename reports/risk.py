@@ -144,6 +144,29 @@ def open_flags(runtime: Runtime, account_id: int | None = None) -> list[Flag]:
         return _by_severity([_flag(r, _names(session)) for r in session.exec(query).all()])
 
 
+def cleared_flags(runtime: Runtime, limit: int) -> list[Flag]:
+    """The `limit` most recently cleared flags (all accounts), last cleared first."""
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(RiskFlag)
+            .where(col(RiskFlag.cleared_at).is_not(None))
+            .order_by(col(RiskFlag.cleared_at).desc(), col(RiskFlag.id).desc())
+            .limit(limit)
+        ).all()
+        names = _names(session)
+        return [_flag(r, names) for r in rows]
+
+
+def evidence_line(f: Flag) -> str:
+    """The flag's evidence in one line: its summary, and how many questions over which weeks."""
+    e = f.evidence
+    span = f"weeks of {e.weeks[0].isoformat()} to {e.weeks[-1].isoformat()}" if len(e.weeks) > 1 else (
+        f"week of {e.weeks[0].isoformat()}" if e.weeks else "")  # fmt: skip
+    refs = f"{len(e.question_ids)} question{'s' if len(e.question_ids) != 1 else ''}" if e.question_ids else ""
+    tail = ", ".join(p for p in (refs, span) if p)
+    return f"{f.summary or f.title}" + (f" ({tail})" if tail else "")
+
+
 def flag_history(runtime: Runtime, account_id: int) -> list[Flag]:
     """Every flag the account has had, open and cleared, newest raised first."""
     with Session(runtime.engine) as session:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 import core
 from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
-from api.routers import accounts, answers, briefs, feedback, questions, tickets, topics, webhooks
+from api.routers import accounts, answers, briefs, feedback, flags, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from usecases.jobs import Scheduler, default_jobs
@@ -21,6 +21,7 @@ from web import STATIC_DIR
 from web.auth import get_throttle
 from web.briefs import router as brief_pages
 from web.chat import router as chat_router
+from web.flags import router as flag_pages
 from web.login import EXCEPTION_HANDLERS
 from web.login import router as login_router
 from web.routes import router as web_router
@@ -68,11 +69,13 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(tickets.router)
     app.include_router(accounts.router)
     app.include_router(briefs.router)
+    app.include_router(flags.router)
     app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(login_router)
     app.include_router(chat_router)
     app.include_router(brief_pages)
+    app.include_router(flag_pages)
     app.include_router(web_router)
     app.include_router(tickets_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

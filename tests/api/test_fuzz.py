@@ -37,6 +37,7 @@ OPERATIONS = [
     ("POST", "/v1/topics/{topic_id}/status"),
     ("GET", "/v1/accounts/{account_id}/brief"),
     ("GET", "/v1/briefs/executive"),
+    ("GET", "/v1/flags"),
 ]
 
 

@@ -181,6 +181,7 @@ CASES = [
     Case("GET", "/accounts/{account_id}/brief.pdf", EVERYONE, lambda ids: (f"/accounts/{ids.account}/brief.pdf", {})),
     Case("GET", "/briefs/executive", EVERYONE, lambda ids: ("/briefs/executive", {})),
     Case("GET", "/briefs/executive.pdf", EVERYONE, lambda ids: ("/briefs/executive.pdf", {})),
+    Case("GET", "/flags", EVERYONE, lambda ids: ("/flags", {})),
     Case("GET", "/kb/{url:path}", EVERYONE, lambda ids: (f"/kb/{ids.doc}", {})),
     Case("GET", "/reports", EVERYONE, lambda ids: ("/reports", {})),
     Case("GET", "/reports/weekly/latest", EVERYONE, lambda ids: ("/reports/weekly/latest", {})),
