@@ -176,6 +176,14 @@ def topic_tickets(runtime: Runtime, topic_id: int | None = None) -> list[TicketV
         return _views(session, session.exec(q).all())
 
 
+def newest_ticket(runtime: Runtime, topic_id: int) -> TicketView | None:
+    """The topic's newest ticket whatever its status (what the board's evidence drawer shows), with its exports."""
+    with Session(runtime.engine) as session:
+        t = session.exec(select(DocTicket).where(DocTicket.topic_id == topic_id).order_by(col(DocTicket.id).desc())
+                         .limit(1)).first()  # fmt: skip
+        return _views(session, [t])[0] if t else None
+
+
 def get_ticket(runtime: Runtime, actor: Actor, ticket_id: int) -> TicketView | None:
     require(actor, Permission.READ)
     with Session(runtime.engine) as session:

@@ -20,7 +20,7 @@ from usecases.accounts import account_page, accounts_page
 from usecases.docs import doc_page, section_heading
 from usecases.permissions import Permission
 from usecases.reports import report_list, weekly_report
-from usecases.tickets import live_tickets, ticket_panel
+from usecases.tickets import live_tickets, newest_ticket, ticket_panel
 from usecases.timeline import timeline_page
 from usecases.topics import (
     LAYOUTS,
@@ -81,9 +81,11 @@ def board(
         view = "gaps"
     p = board_page(runtime, view, status or None, page, _positive(days), language or None, _positive(account),
                    layout if layout in LAYOUTS else "queue", bool(dismissed))  # fmt: skip
-    drawer = topic_page(runtime, shown) if (shown := _positive(evidence)) else None
+    shown = _positive(evidence)
+    drawer = topic_page(runtime, shown) if shown else None
+    ticket = newest_ticket(runtime, shown) if drawer and shown else None
     return render(request, "board.html", runtime, p=p, ev=drawer, back=p.link(page=p.page if p.page > 1 else None),
-                  tickets=live_tickets(runtime))  # fmt: skip
+                  tickets=live_tickets(runtime), ev_ticket=ticket)  # fmt: skip
 
 
 def _positive(value: str | None) -> int | None:
@@ -104,7 +106,8 @@ def topic_evidence(request: Request, topic_id: int, runtime: RuntimeDep, back: s
     page = topic_page(runtime, topic_id)
     if page is None:
         raise HTTPException(404, "no such topic")
-    return render(request, "board_evidence.html", runtime, ev=page, back=safe_next(back))
+    return render(request, "board_evidence.html", runtime, ev=page, back=safe_next(back),
+                  ev_ticket=newest_ticket(runtime, topic_id))  # fmt: skip
 
 
 @router.post("/topics/bulk/status")

@@ -16,7 +16,7 @@ from api.deps import RuntimeDep
 from core.models import TICKET_STATUSES, TRACKERS
 from trackers import TrackerError
 from usecases.tickets import TicketError, create_ticket, export_tickets, set_ticket_status, ticket_markdown
-from web.auth import FormUser, UserDep, current_user
+from web.auth import FormUser, UserDep, current_user, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
 _TRACKER = f"^({'|'.join(TRACKERS)})$"
@@ -28,15 +28,18 @@ def _ticket_url(topic_id: int) -> str:
 
 
 @router.post("/topics/{topic_id}/tickets")
-def create(topic_id: int, runtime: RuntimeDep, user: FormUser):
-    """Write (or refresh) the topic's ticket, then show it on the topic page."""
+def create(topic_id: int, runtime: RuntimeDep, user: FormUser, back: Annotated[str | None, Form()] = None):
+    """Write (or refresh) the topic's ticket, then show it on the topic page, or where `back` says.
+
+    The board's evidence drawer sends itself as `back`, so the writer lands on the same drawer showing the ticket.
+    """
     try:
         create_ticket(runtime, user.actor, topic_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except TicketError as exc:
         raise HTTPException(409, str(exc)) from exc
-    return RedirectResponse(_ticket_url(topic_id), status_code=303)
+    return RedirectResponse(safe_next(back, _ticket_url(topic_id)), status_code=303)
 
 
 @router.post("/tickets/{ticket_id}/export")
@@ -72,4 +75,3 @@ def markdown(ticket_id: int, runtime: RuntimeDep, user: UserDep) -> PlainTextRes
         raise HTTPException(404, "no such ticket")
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                              headers={"Content-Disposition": f'inline; filename="ticket-{ticket_id}.md"'})  # fmt: skip
-
