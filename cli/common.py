@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from core import logs
 from core.runtime import Runtime
 from core.settings import Settings
 
@@ -16,7 +17,10 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text
 
 
 def runtime() -> Runtime:
-    return Runtime(Settings())
+    """The settings' runtime, with logging to stderr at `DOCGAP_LOG_LEVEL` (secrets masked: `core.logs`)."""
+    settings = Settings()
+    logs.configure(settings.log_level)
+    return Runtime(settings)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -32,6 +32,7 @@ app = typer.Typer(
     "Quick start: `docgap demo` builds a demo data set, analyses it and serves it on http://127.0.0.1:8000.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,  # a traceback's locals would print settings, keys and tokens
 )
 ingest_app = typer.Typer(help="Import questions (Zendesk, Slack, CSV) and documentation.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage customer accounts (CRM import).", no_args_is_help=True)
@@ -725,7 +726,7 @@ def serve(
         f"  weekly report  {base}/reports/weekly/latest\n  API (OpenAPI)  {base}/docs\n"
         "Every page asks for a login: `docgap users create NAME --role admin` (the demo printed one user per role).\n"
     )
-    uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level=rt.settings.log_level.lower())
 
 
 @app.command()

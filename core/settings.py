@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core import logs
+
+
+def _secret(description: str) -> Any:
+    """A setting that is a credential: left out of `repr(settings)` and masked in every log record (`core.logs`)."""
+    return Field(default="", repr=False, description=description, json_schema_extra={"secret": True})
 
 
 class Settings(BaseSettings):
@@ -24,7 +32,9 @@ class Settings(BaseSettings):
         "instance.",
     )
     database_url: str = Field(
-        default="", description="SQLAlchemy URL of the metadata database; empty means SQLite in the data dir."
+        default="",
+        repr=False,  # it may hold a password; `secret_values` has that password, masked in logs
+        description="SQLAlchemy URL of the metadata database; empty means SQLite in the data dir.",
     )
     chroma_url: str = Field(
         default="",
@@ -39,7 +49,7 @@ class Settings(BaseSettings):
     llm_base_url: str = Field(
         default="", description="OpenAI-compatible base URL (OpenAI, Azure, vLLM, Ollama); empty = offline writer."
     )
-    llm_api_key: str = Field(default="", description="API key sent to the LLM endpoint (some servers ignore it).")
+    llm_api_key: str = _secret("API key sent to the LLM endpoint (some servers ignore it).")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name passed to the LLM endpoint.")
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     answer_min_confidence: float | None = Field(
@@ -99,7 +109,7 @@ class Settings(BaseSettings):
         default="", description="Zendesk base URL for live sync; overrides the subdomain (proxies, tests)."
     )
     zendesk_email: str = Field(default="", description="Zendesk agent email for API-token auth.")
-    zendesk_token: str = Field(default="", description="Zendesk API token (Admin Center → Apps and integrations).")
+    zendesk_token: str = _secret("Zendesk API token (Admin Center → Apps and integrations).")
     sync_interval_minutes: int = Field(
         default=15,
         ge=0,
@@ -115,9 +125,8 @@ class Settings(BaseSettings):
         ge=0,
         description="While `docgap serve` runs, re-cluster everything from scratch this often (0 = only on demand).",
     )
-    slack_signing_secret: str = Field(
-        default="",
-        description="Slack app signing secret; checks `/webhooks/slack/events` requests. Empty = endpoint off (503).",
+    slack_signing_secret: str = _secret(
+        "Slack app signing secret; checks `/webhooks/slack/events` requests. Empty = endpoint off (503)."
     )
     slack_staff_user_ids: str = Field(
         default="",
@@ -125,10 +134,9 @@ class Settings(BaseSettings):
         "become staff answers (events carry no email, so `DOCGAP_STAFF_DOMAINS` cannot tell).",
     )
     # Delivery (`docgap alerts check`, `docgap report weekly --deliver`, and hourly while serving).
-    slack_webhook_url: str = Field(
-        default="",
-        description="Slack incoming-webhook URL risk-flag alerts and the weekly report are posted to (Block Kit); "
-        "empty = no Slack delivery. A secret: anyone holding it can post to the channel.",
+    slack_webhook_url: str = _secret(
+        "Slack incoming-webhook URL risk-flag alerts and the weekly report are posted to (Block Kit); "
+        "empty = no Slack delivery. A secret: anyone holding it can post to the channel."
     )
     public_url: str = Field(
         default="",
@@ -140,9 +148,7 @@ class Settings(BaseSettings):
         default=587, ge=1, le=65535, description="SMTP port: 587 (STARTTLS when offered), 465 (TLS from the start)."
     )
     smtp_user: str = Field(default="", description="SMTP login; empty = send without logging in.")
-    smtp_password: str = Field(
-        default="", description="SMTP password; only ever sent over TLS (or to a relay on this machine)."
-    )
+    smtp_password: str = _secret("SMTP password; only ever sent over TLS (or to a relay on this machine).")
     smtp_from: str = Field(default="", description="From address of the weekly report email.")
     smtp_ca_file: Path | None = Field(
         default=None, description="CA bundle (PEM) that signs the SMTP server's certificate; unset = the system's."
@@ -164,22 +170,41 @@ class Settings(BaseSettings):
     # stand in for the real service.
     github_api_url: str = Field(default="https://api.github.com", description="GitHub REST API base URL.")
     github_repo: str = Field(default="", description="GitHub repository doc tickets go to, as `owner/repo`.")
-    github_token: str = Field(default="", description="GitHub token allowed to create issues in that repository.")
+    github_token: str = _secret("GitHub token allowed to create issues in that repository.")
     jira_url: str = Field(default="", description="Jira Cloud site URL, e.g. `https://acme.atlassian.net`.")
     jira_email: str = Field(default="", description="Atlassian account email for Jira API-token auth.")
-    jira_token: str = Field(default="", description="Jira API token (id.atlassian.com → Security → API tokens).")
+    jira_token: str = _secret("Jira API token (id.atlassian.com → Security → API tokens).")
     jira_project: str = Field(default="", description="Key of the Jira project doc tickets go to, e.g. `DOC`.")
     linear_api_url: str = Field(default="https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
-    linear_token: str = Field(default="", description="Linear personal API key.")
+    linear_token: str = _secret("Linear personal API key.")
     linear_team_id: str = Field(default="", description="Id of the Linear team doc tickets go to.")
     asana_api_url: str = Field(default="https://app.asana.com/api/1.0", description="Asana REST API base URL.")
-    asana_token: str = Field(default="", description="Asana personal access token.")
+    asana_token: str = _secret("Asana personal access token.")
     asana_project: str = Field(default="", description="Gid of the Asana project doc tickets go to.")
     tickets_dir: Path | None = Field(
         default=None,
         description="Folder `--to markdown` writes one file per ticket into; unset = `<data dir>/tickets`.",
     )
     tracker_timeout: float = Field(default=30.0, gt=0, description="Seconds before a tracker API call is abandoned.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="What commands and `docgap serve` log to stderr (DEBUG includes the libraries' request logs); "
+        "secrets are masked in every record whatever the level.",
+    )
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Secrets are masked in logs from the moment they are read, before any command or server logs a line."""
+        logs.protect(self.secret_values())
+
+    def secret_values(self) -> dict[str, str]:
+        """The configured credentials, by their variable's name: the secret settings and a database password."""
+        out = {
+            f"DOCGAP_{name.upper()}": getattr(self, name)
+            for name, field in type(self).model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret")
+        }
+        out["DOCGAP_DATABASE_URL password"] = urlsplit(self.database_url).password or "" if self.database_url else ""
+        return {label: value for label, value in out.items() if value}
 
     @property
     def report_recipient_list(self) -> list[str]:
