@@ -164,6 +164,8 @@ class ChatTurn(SQLModel, table=True):
 
 TICKET_STATUSES = ("open", "in_progress", "done", "closed")
 """A doc ticket's life; "open" and "in_progress" are live (creating a ticket again refreshes a live one)."""
+LIVE_TICKET_STATUSES = ("open", "in_progress")
+_LIVE_TICKET = text("status IN ({})".format(", ".join(f"'{s}'" for s in LIVE_TICKET_STATUSES)))
 TRACKERS = ("github", "jira", "linear", "asana", "markdown")
 
 
@@ -172,7 +174,14 @@ class DocTicket(SQLModel, table=True):
 
     Everything in it may leave the building (an issue tracker), so it names no account: `evidence` holds counts
     and dates, five redacted example questions and the closest existing pages with why they fall short.
+
+    A topic has at most one live (open or in progress) ticket: a partial unique index holds it, so two requests
+    creating the topic's ticket at once write one row (`usecases.tickets.create_ticket` refreshes the winner's).
     """
+
+    __table_args__ = (
+        Index("uq_docticket_live", "topic_id", unique=True, sqlite_where=_LIVE_TICKET, postgresql_where=_LIVE_TICKET),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(foreign_key="topic.id", index=True)

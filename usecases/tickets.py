@@ -2,7 +2,9 @@
 
 Creating a ticket for a topic that already has a live one (open or in progress) refreshes that ticket's content
 from today's evidence instead of opening a second; its id, status and exports stay, so the next export updates
-the same external issues. Exporting remembers each (ticket, tracker) pair (`TicketExport`): the first export
+the same external issues. Two requests creating a topic's ticket at once still write one: the database keeps one
+live ticket per topic (a partial unique index), and the request that loses the race refreshes the winner's ticket
+and returns it. Exporting remembers each (ticket, tracker) pair (`TicketExport`): the first export
 creates the external issue, every later one updates it, and one deleted on the tracker's side is created again.
 """
 
@@ -14,17 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 import trackers
-from core.models import TICKET_STATUSES, TRACKERS, DocTicket, TicketExport, Topic
+from core.models import LIVE_TICKET_STATUSES, TICKET_STATUSES, TRACKERS, DocTicket, TicketExport, Topic
 from core.runtime import Runtime
-from reports.tickets import build_ticket
+from reports.tickets import TicketDraft, build_ticket
 from trackers import TrackerError, TrackerGone
 from trackers.render import outline_label
 from usecases.permissions import Actor, Permission, require
 
-LIVE = ("open", "in_progress")
+LIVE = LIVE_TICKET_STATUSES
 TRACKER_NAMES = trackers.NAMES
 
 
@@ -141,6 +144,16 @@ def create_ticket(runtime: Runtime, actor: Actor, topic_id: int) -> tuple[Ticket
         if topic.merged_into:
             raise TicketError(f"topic #{topic_id} was merged into #{topic.merged_into}: write the ticket there")
     draft = build_ticket(runtime, topic_id)
+    try:
+        return _store(runtime, actor, topic_id, draft)
+    except IntegrityError:
+        # Another request wrote the topic's live ticket between our read and our insert (the partial unique index
+        # `uq_docticket_live` refused the second row): that ticket stands, and ours refreshes it.
+        return _store(runtime, actor, topic_id, draft)
+
+
+def _store(runtime: Runtime, actor: Actor, topic_id: int, draft: TicketDraft) -> tuple[TicketView, bool]:
+    """Write `draft` into the topic's live ticket, or into a new one when it has none."""
     now = runtime.clock()
     with Session(runtime.engine, expire_on_commit=False) as session:
         ticket = session.exec(
@@ -221,7 +234,10 @@ def set_ticket_status(runtime: Runtime, actor: Actor, ticket_id: int, status: st
                 raise TicketError(f"topic #{t.topic_id} already has live ticket #{other}")
         t.status, t.updated_at = status, runtime.clock()
         session.add(t)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError as exc:  # another ticket of the topic went live between the check and the write
+            raise TicketError(f"topic #{t.topic_id} already has a live ticket") from exc
         return _views(session, [t])[0]
 
 
