@@ -3,17 +3,14 @@
 A request carries its key as `Authorization: Bearer dg_…` (or `X-API-Key: dg_…`). Missing, unknown or revoked
 keys get 401 with `WWW-Authenticate: Bearer`; a key whose scopes do not grant the route's permission
 (`usecases.permissions`) gets 403 naming the scopes that would; a key over
-its per-minute budget gets 429 with `Retry-After`. `DOCGAP_API_AUTH=false` turns all of this off for local
+its per-minute budget gets 429 with `Retry-After`; the budget is counted in the database (`core.ratelimit`), so
+every server process sharing it spends the same one. `DOCGAP_API_AUTH=false` turns all of this off for local
 development. Web pages and the Slack webhook (which checks Slack's signature) do not use these dependencies.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-from collections import deque
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Security
@@ -22,6 +19,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
+from core import ratelimit
 from usecases.apikeys import find_key
 from usecases.permissions import OPERATOR, Actor, Permission, PermissionDenied, key_actor, require
 
@@ -47,41 +45,6 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 """Documented on every protected route so clients (and schema checks) know these answers."""
 
 
-class RateLimiter:
-    """A sliding one-minute window per key id, kept in memory.
-
-    Counts are per server process: with several workers each allows the full limit (fine for the embedded
-    default; a shared store such as Redis would be needed to enforce one budget across workers). The clock is
-    injected (the runtime's) so tests move time instead of sleeping.
-    """
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._hits: dict[int, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key_id: int, limit: int) -> int:
-        """Count one request; 0 when allowed, else the whole seconds until the oldest counted request expires."""
-        if limit <= 0:
-            return 0
-        now = self._clock().timestamp()
-        with self._lock:
-            hits = self._hits.setdefault(key_id, deque())
-            while hits and hits[0] <= now - WINDOW_SECONDS:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(1, math.ceil(hits[0] + WINDOW_SECONDS - now))
-            hits.append(now)
-            return 0
-
-
-def get_limiter() -> RateLimiter:
-    raise RuntimeError("create_app() provides the rate limiter")
-
-
-LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
-
-
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
@@ -95,7 +58,6 @@ def require_permission(permission: Permission) -> Callable[..., Any]:
 
     async def check(
         runtime: RuntimeDep,
-        limiter: LimiterDep,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         header_key: Annotated[str | None, Security(_header)],
     ) -> Actor:
@@ -113,7 +75,9 @@ def require_permission(permission: Permission) -> Callable[..., Any]:
         except PermissionDenied as exc:
             raise HTTPException(403, str(exc)) from exc
         limit = key.rate_limit_per_minute or runtime.settings.api_rate_limit_per_minute
-        wait = limiter.hit(key.id or 0, limit)
+        wait = await run_in_threadpool(
+            ratelimit.hit, runtime.engine, f"api-key:{key.id}", limit, WINDOW_SECONDS, runtime.clock()
+        )
         if wait:
             raise HTTPException(
                 429, f"rate limit of {limit} requests per minute exceeded", headers={"Retry-After": str(wait)}

@@ -383,3 +383,16 @@ class LoginSession(SQLModel, table=True):
     csrf_token: str
     created_at: NaiveDatetime
     expires_at: NaiveDatetime
+
+
+class RateWindow(SQLModel, table=True):
+    """One rate limit's current window: how many attempts `bucket` made since `window_start` (`core.ratelimit`).
+
+    In the database, not in memory, so every server process sharing it (uvicorn workers, several hosts on one
+    PostgreSQL) spends one budget. `bucket` is a digest: the user names and addresses it counts are not kept.
+    """
+
+    bucket: str = Field(primary_key=True)
+    window_start: float
+    """Seconds since the epoch (UTC) of the window's first attempt."""
+    count: int = 0

@@ -10,15 +10,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import core
-from api.auth import RateLimiter, get_limiter
 from api.deps import get_runtime
 from api.routers import accounts, answers, briefs, feedback, flags, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from usecases.jobs import Scheduler, default_jobs
-from usecases.users import LoginThrottle
 from web import STATIC_DIR
-from web.auth import get_throttle
 from web.briefs import router as brief_pages
 from web.chat import router as chat_router
 from web.flags import router as flag_pages
@@ -52,10 +49,6 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     app.dependency_overrides[get_runtime] = lambda: runtime
-    limiter = RateLimiter(lambda: runtime.clock())  # read each time: tests move the clock
-    app.dependency_overrides[get_limiter] = lambda: limiter
-    throttle = LoginThrottle(lambda: runtime.clock())
-    app.dependency_overrides[get_throttle] = lambda: throttle
     for exc, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc, handler)
 

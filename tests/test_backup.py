@@ -37,7 +37,7 @@ from usecases.backup import backup, restore
 from usecases.permissions import OPERATOR, PermissionDenied, user_actor
 from usecases.pipeline import import_docs, import_questions
 from usecases.topics import change_topic
-from usecases.users import LoginThrottle, create_user, log_in
+from usecases.users import create_user, log_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def test_restore_into_an_empty_dir_gives_back_the_same_instance(
         events = s.exec(select(TopicEvent).where(col(TopicEvent.topic_id).in_([topic.id, dismissed.id]))).all()
         assert {e.kind for e in events} >= {"rename", "status"}
     assert find_key(restored, str(made["key"])) is not None  # the stored key hash still authenticates
-    log_in(restored, LoginThrottle(lambda: NOW), "restore-admin", "restore-password-0001", "test")
+    log_in(restored, "restore-admin", "restore-password-0001", "test")
 
     for name in (QUESTIONS, DOC_CHUNKS):
         ids0, vec0, meta0 = _vectors(demo_copy, name)

@@ -2,25 +2,25 @@
 
 Passwords are hashed with argon2id (argon2-cffi, MIT), whose parameters are stored in each hash, so raising them
 later only rehashes on the next login. A session is a random token in an HttpOnly cookie; only its SHA-256 is
-stored (as with API keys), with the CSRF token its forms must carry. Failed logins are throttled per user name and
-per client address, so a password cannot be guessed at the speed of the network.
+stored (as with API keys), with the CSRF token its forms must carry. Login attempts are limited per user name and
+per client address, so a password cannot be guessed at the speed of the network; the counts are kept in the
+database (`core.ratelimit`), so every server process sharing it enforces the same limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-import threading
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from core import ratelimit
 from core.models import ROLES, LoginSession, User
 from core.runtime import Runtime
 from usecases.permissions import Actor, Permission, require, user_actor
@@ -32,7 +32,8 @@ LOGIN_ATTEMPTS = 5
 LOGIN_ATTEMPTS_PER_CLIENT = 20
 """Higher than per user: an office behind one address has several people mistyping."""
 LOGIN_WINDOW = timedelta(minutes=5)
-"""Failed logins counted: at most `LOGIN_ATTEMPTS` per user name and `LOGIN_ATTEMPTS_PER_CLIENT` per address."""
+"""Failed logins counted: at most `LOGIN_ATTEMPTS` per user name and `LOGIN_ATTEMPTS_PER_CLIENT` per address in a
+window that opens at the first failure."""
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
@@ -115,46 +116,23 @@ def disable_user(runtime: Runtime, actor: Actor, name: str) -> UserInfo:
         return _info(user)
 
 
-class LoginThrottle:
-    """Failed logins per key (a user name, a client address) in a sliding window, kept in memory per process."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, *keys: str) -> bool:
-        now = self._clock()
-        with self._lock:
-            for key in keys:
-                failures = self._failures.get(key)
-                while failures and failures[0] <= now - LOGIN_WINDOW:
-                    failures.popleft()
-                limit = LOGIN_ATTEMPTS_PER_CLIENT if key.startswith("client:") else LOGIN_ATTEMPTS
-                if failures and len(failures) >= limit:
-                    return True
-        return False
-
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, name_key: str) -> None:
-        with self._lock:
-            self._failures.pop(name_key, None)
-
-
 class LoginRefused(Exception):
     """Wrong name or password (which one is not said), a disabled user, or too many attempts."""
 
 
-def log_in(runtime: Runtime, throttle: LoginThrottle, name: str, password: str, client: str) -> tuple[str, SignedIn]:
-    """Check the password and open a session: (the cookie's token, the session). Raises `LoginRefused`."""
-    keys = (f"user:{name.strip().lower()}", f"client:{client}")
-    if throttle.blocked(*keys):
-        raise LoginRefused(f"too many failed logins; wait {int(LOGIN_WINDOW.total_seconds() // 60)} minutes")
+def log_in(runtime: Runtime, name: str, password: str, client: str) -> tuple[str, SignedIn]:
+    """Check the password and open a session: (the cookie's token, the session). Raises `LoginRefused`.
+
+    Every attempt is counted before the password is checked (so concurrent guesses in several processes cannot all
+    slip under the limit); a successful one is then given back, and clears the user name's failures.
+    """
+    engine, now, window = runtime.engine, runtime.clock(), LOGIN_WINDOW.total_seconds()
+    by_name = ratelimit.bucket("login-user", name.strip().lower())
+    by_client = ratelimit.bucket("login-client", client)
+    over = [ratelimit.hit(engine, by_name, LOGIN_ATTEMPTS, window, now),
+            ratelimit.hit(engine, by_client, LOGIN_ATTEMPTS_PER_CLIENT, window, now)]  # fmt: skip
+    if any(over):
+        raise LoginRefused(f"too many failed logins; wait {math.ceil(max(over) / 60)} minutes")
     with Session(runtime.engine) as session:
         user = session.exec(select(User).where(User.name == name.strip())).first()
         try:
@@ -163,9 +141,7 @@ def log_in(runtime: Runtime, throttle: LoginThrottle, name: str, password: str, 
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or user is None:
-            throttle.failed(*keys)
             raise LoginRefused("wrong user name or password")
-        throttle.succeeded(keys[0])
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -173,6 +149,8 @@ def log_in(runtime: Runtime, throttle: LoginThrottle, name: str, password: str, 
         session.add(LoginSession(token_hash=_digest(token), user_id=user.id or 0, csrf_token=csrf, created_at=now,
                                  expires_at=now + SESSION_LIFETIME))  # fmt: skip
         session.commit()
+        ratelimit.forget(engine, by_name)
+        ratelimit.give_back(engine, by_client)
         return token, SignedIn(user_actor(user.name, user.role, user.id), user.id or 0, csrf)
 
 

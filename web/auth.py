@@ -17,7 +17,7 @@ from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from api.deps import RuntimeDep
-from usecases.users import SESSION_LIFETIME, LoginThrottle, SignedIn, same_token, signed_in
+from usecases.users import SESSION_LIFETIME, SignedIn, same_token, signed_in
 
 SESSION_COOKIE = "docgap_session"
 LOGIN_CSRF_COOKIE = "docgap_login_csrf"
@@ -41,13 +41,6 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
-
-
-def get_throttle() -> LoginThrottle:
-    raise RuntimeError("create_app() provides the login throttle")
-
-
-ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 
 
 def current_user(request: Request, runtime: RuntimeDep) -> SignedIn:

@@ -15,7 +15,6 @@ from web.auth import (
     SESSION_COOKIE,
     FormUser,
     LoginRequired,
-    ThrottleDep,
     check_login_form,
     login_url,
     new_login_token,
@@ -48,7 +47,6 @@ def login_form(request: Request, runtime: RuntimeDep, next: str | None = None) -
 async def login(
     request: Request,
     runtime: RuntimeDep,
-    throttle: ThrottleDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str | None, Form()] = None,
@@ -57,7 +55,7 @@ async def login(
     check_login_form(request, csrf_token)
     client = request.client.host if request.client else "unknown"
     try:
-        token, _ = await run_in_threadpool(log_in, runtime, throttle, username, password, client)
+        token, _ = await run_in_threadpool(log_in, runtime, username, password, client)
     except LoginRefused as exc:
         status = 429 if "too many" in str(exc) else 401
         return _form(request, runtime, safe_next(next), str(exc), status, username)
