@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install lint format bench clean
+.PHONY: demo test install lint format bench clean audit lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,21 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/docgap demo --host $(HOST) --port $(PORT)
 
-## make test: install with test extras, lint, and run the whole suite (real SQLite, Chroma, HTTP, Chromium)
+## make test: install with test extras, lint, audit the locked dependencies, run the whole suite (real SQLite, Chroma, HTTP, Chromium)
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
+	$(BIN)/python tools/audit.py
 	$(BIN)/python -m pytest
+
+## make audit: known vulnerabilities in requirements.lock (pip-audit; fails on one not reviewed in audit-ignore.toml)
+audit: $(VENV)/.installed-test
+	$(BIN)/python tools/audit.py
+
+## make lock: re-resolve requirements.lock from pyproject.toml (runtime + test extras); LOCK_FLAGS=--upgrade to move pins
+lock: $(VENV)/.installed-test
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --no-emit-trusted-host $(LOCK_FLAGS) --output-file requirements.lock pyproject.toml
 
 # Browser tests drive Debian's Chromium (no browser download); install it when missing and we may.
 .PHONY: chromium
