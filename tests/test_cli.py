@@ -1,18 +1,21 @@
-"""The `docgap` command as a user runs it: a real subprocess with its own data dir."""
+"""The `docgap` command as a user runs it, with its own data dir.
+
+The commands run in this process through the console script's own `main` (`tests.commandline.docgap`: its own
+argv, environment and streams); a real subprocess checks what only a subprocess shows: the installed `docgap`
+script, and the exit status and one-line error a shell sees.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from demo import HELPCENTER_DIR
+from tests.commandline import docgap, docgap_process
 
 COMMANDS = [
     [],
@@ -60,19 +63,19 @@ COMMANDS = [
 ]
 
 
-def docgap(args: list[str], data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOCGAP_DATA_DIR": str(data_dir), "COLUMNS": "160"}
-    env.pop("DOCGAP_LLM_BASE_URL", None)
-    proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docgap {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "docgap")
 def test_every_command_has_help(cmd: list[str], tmp_path: Path) -> None:
     proc = docgap([*cmd, "--help"], tmp_path)
     assert "Usage" in proc.stdout and len(proc.stdout) > 200
+
+
+def test_the_installed_script_runs_and_a_failure_is_one_line_and_status_1(tmp_path: Path) -> None:
+    """The `docgap` console script as a shell runs it: help, and a bad path as an exit status and one line."""
+    shown = docgap_process(["--help"], tmp_path, entry_point=True)
+    assert "Usage: docgap" in shown.stdout and len(shown.stdout) > 200
+    missing = docgap_process(["ingest", "zendesk", str(tmp_path / "nope.json")], tmp_path / "data", check=False)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().startswith("error:") and len(missing.stderr.strip().splitlines()) == 1
 
 
 def test_end_to_end_from_the_command_line(tmp_path: Path) -> None:
