@@ -1,4 +1,5 @@
-"""`docgap tickets` as a user runs it: a real subprocess on a copy of the analysed demo."""
+"""`docgap tickets` as a user runs it (in this process, through the console script's `main`: see
+`tests.commandline`) on a copy of the analysed demo."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from core.models import Topic
 from core.runtime import Runtime
-from tests.test_cli import docgap
+from tests.commandline import docgap
 
 
 @pytest.fixture(scope="module")
