@@ -1,5 +1,5 @@
-"""The briefs from every front end over real HTTP and a real subprocess: the API, the command line, the pages,
-their PDFs and the page in headless Chromium."""
+"""The briefs from every front end: the API over real HTTP, the command line (in this process, through the console
+script's `main`: see `tests.commandline`), the pages, their PDFs and the page in headless Chromium."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader
 
 from core.runtime import Runtime
+from tests.commandline import docgap
 from tests.conftest import LiveServer, logged_in
-from tests.test_cli import docgap
 from tests.web.test_pages_browser import SCREENSHOTS, log_in
 from usecases.accounts import account_id_named
 from usecases.apikeys import create_key
