@@ -4,9 +4,7 @@ each flag and each week is sent once per channel (across runs and restarts), a f
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,6 +13,7 @@ import pytest
 from core.runtime import Runtime
 from delivery.ledger import entries
 from reports.risk import open_flags
+from tests.commandline import docgap as run_docgap
 from tests.conftest import make_runtime
 from tests.delivery.servers import SlackWebhook, SmtpServer, block_kit_problems
 from usecases.alerts import check_alerts
@@ -144,13 +143,13 @@ def test_only_admins_and_the_operator_deliver(demo_copy: Runtime) -> None:
 
 
 def test_command_line_alerts_and_report_delivery(demo_copy: Runtime, hook: SlackWebhook, smtp: SmtpServer) -> None:
-    env = {**os.environ, "DOCGAP_DATA_DIR": str(demo_copy.settings.data_dir), "DOCGAP_SLACK_WEBHOOK_URL": hook.url,
-           "DOCGAP_SMTP_HOST": "127.0.0.1", "DOCGAP_SMTP_PORT": str(smtp.port),
+    """`docgap alerts` and `docgap report weekly --deliver` configured by DOCGAP_* variables (in this process,
+    through the console script's `main`: see `tests.commandline`)."""
+    env = {"DOCGAP_SLACK_WEBHOOK_URL": hook.url, "DOCGAP_SMTP_HOST": "127.0.0.1", "DOCGAP_SMTP_PORT": str(smtp.port),
            "DOCGAP_SMTP_FROM": "docgap@fernpay.example", "DOCGAP_REPORT_RECIPIENTS": RECIPIENTS}  # fmt: skip
 
     def docgap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
-                              timeout=300, check=False)  # fmt: skip
+        return run_docgap(args, demo_copy.settings.data_dir, check=False, env=env)
 
     checked = docgap("alerts", "check", "--json")
     assert checked.returncode == 0, checked.stderr
