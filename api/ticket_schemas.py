@@ -30,6 +30,8 @@ class TicketExportOut(BaseModel):
     url: str
     exported_at: str
     updated_at: str
+    status: str = Field(default="", description="The external issue's status in the tracker's words at the last "
+                        "export (empty for Markdown files).")  # fmt: skip
 
 
 class TicketOut(BaseModel):
@@ -67,3 +69,8 @@ class ExportOut(BaseModel):
     url: str
     error: str
     topic_id: int
+    status: Literal[TICKET_STATUSES] = Field(description="The ticket's status after the export.")  # type: ignore[valid-type]
+    status_was: str = Field(description="Its status before, when the export took the external issue's status "
+                            "into it (empty when it did not).")  # fmt: skip
+    external_status: str = Field(description="The external issue's status in the tracker's words.")
+    note: str = Field(description="Why the external issue's status was not taken, when it was not.")

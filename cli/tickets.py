@@ -19,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
+
+
 @app.command("create")
 def create(
     topic_id: Annotated[int, typer.Argument(help="The topic id (`docgap topics`).")], as_json: AsJson = False
@@ -66,7 +68,7 @@ def status(
     ticket_id: Annotated[int, typer.Argument(help="The ticket id.")],
     value: Annotated[str, typer.Argument(help=f"One of {', '.join(TICKET_STATUSES)}.")],
 ) -> None:
-    """Set a ticket's status (the next export closes or completes the issue in GitHub and Asana)."""
+    """Set a ticket's status (the next export moves its issues: GitHub, Asana, Jira and Linear)."""
     from usecases.permissions import OPERATOR
     from usecases.tickets import TicketError, set_ticket_status
 
@@ -85,6 +87,10 @@ def export(
     as_json: AsJson = False,
 ) -> None:
     """Export tickets to a tracker; exporting again updates the issues it created instead of opening new ones.
+
+    Exporting again also compares statuses: when the issue moved in the tracker since the last export (closed,
+    done, reopened, in progress), the ticket takes its status; when the ticket moved instead, the issue is moved
+    (GitHub open/closed, Asana completed, a Jira transition, a Linear workflow state).
 
     Settings per tracker: GitHub `DOCGAP_GITHUB_REPO`, `DOCGAP_GITHUB_TOKEN`; Jira `DOCGAP_JIRA_URL`,
     `DOCGAP_JIRA_EMAIL`, `DOCGAP_JIRA_TOKEN`, `DOCGAP_JIRA_PROJECT`; Linear `DOCGAP_LINEAR_TOKEN`,
@@ -107,6 +113,9 @@ def export(
         if r.action == "failed":
             err.print(f"[red]ticket #{r.ticket_id} failed:[/] {r.error}", highlight=False)
         else:
-            out.print(f"ticket #{r.ticket_id}: {r.action} {r.url}", highlight=False)
+            moved = f" · status {r.status_was} → {r.status} (the issue: {r.external_status})" if r.status_was else ""
+            out.print(f"ticket #{r.ticket_id}: {r.action} {r.url}{moved}", highlight=False)
+        if r.note:
+            err.print(f"[yellow]ticket #{r.ticket_id}:[/] {r.note}", highlight=False)
     if any(r.action == "failed" for r in results):
         raise typer.Exit(2)

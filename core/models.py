@@ -217,6 +217,11 @@ class TicketExport(SQLModel, table=True):
     external_url: str
     exported_at: NaiveDatetime
     updated_at: NaiveDatetime
+    external_status: str | None = None
+    """The external issue's status in the tracker's words after the last export ("In Review"): the next export
+    sees from it whether the issue moved since (None: not known, or the tracker has none)."""
+    synced_status: str | None = None
+    """The ticket's status after the last export (None: exported before statuses were compared)."""
 
 
 class Report(SQLModel, table=True):

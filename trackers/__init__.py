@@ -13,7 +13,7 @@ from core.models import TRACKERS
 from core.settings import Settings
 from trackers._http import Sleep, TrackerError, TrackerGone
 from trackers.asana import AsanaExporter
-from trackers.base import Exporter, ExternalIssue
+from trackers.base import Exporter, ExternalIssue, ExternalStatus
 from trackers.github import GitHubExporter
 from trackers.jira import JiraExporter
 from trackers.linear import LinearExporter
@@ -23,6 +23,7 @@ from trackers.render import ticket_adf, ticket_html, ticket_markdown
 __all__ = [
     "Exporter",
     "ExternalIssue",
+    "ExternalStatus",
     "TrackerError",
     "TrackerGone",
     "configured",

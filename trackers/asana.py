@@ -1,7 +1,12 @@
 """Asana (REST): `POST /tasks` in `DOCGAP_ASANA_PROJECT`, `PUT /tasks/{gid}` when exported again.
 
-The notes are Asana rich text (`html_notes`, `trackers.render.ticket_html`); a done or closed ticket completes
-the task on the next export. Auth: a personal access token as `Bearer`.
+The notes are Asana rich text (`html_notes`, `trackers.render.ticket_html`). Auth: a personal access token as
+`Bearer`.
+
+Status both ways: exporting again reads the task's `completed` (`GET /tasks/{gid}`); a completed task agrees with
+a done or closed ticket, an incomplete one with an open or in-progress ticket. The update sends the ticket's
+status as `completed`, so a ticket done or closed in docgap completes its task (`usecases.tickets` first takes the
+task's status into the ticket when it was the task that changed).
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from typing import Any
 from core.models import DocTicket
 from core.settings import Settings
 from trackers._http import JsonClient, Sleep, TrackerError, TrackerGone, need
-from trackers.base import DONE, ExternalIssue
+from trackers.base import DONE, ExternalIssue, ExternalStatus
 from trackers.render import ticket_html
 
-FIELDS = {"opt_fields": "gid,name,permalink_url"}
+FIELDS = {"opt_fields": "gid,name,permalink_url,completed"}
 
 
 def describe(body: Any) -> str:
@@ -37,7 +42,15 @@ class AsanaExporter:
         data = {**_content(t), "projects": [self.project]}
         return self._task(self.http.request("POST", "/tasks", {"data": data}, idempotent=False, params=FIELDS))
 
-    def update(self, external_id: str, t: DocTicket) -> ExternalIssue:
+    def status(self, external_id: str) -> ExternalStatus:
+        reply = self.http.request("GET", f"/tasks/{external_id}", params=FIELDS, gone_is=TrackerGone)
+        task = reply.get("data") if isinstance(reply, dict) else None
+        found = _status(task)
+        if found is None:
+            raise TrackerError(f"Asana: the reply holds no task state ({str(reply)[:200]})")
+        return found
+
+    def update(self, external_id: str, t: DocTicket, current: ExternalStatus | None = None) -> ExternalIssue:
         data = {**_content(t), "completed": t.status in DONE}
         reply = self.http.request("PUT", f"/tasks/{external_id}", {"data": data}, params=FIELDS, gone_is=TrackerGone)
         return self._task(reply)
@@ -47,7 +60,15 @@ class AsanaExporter:
         if not isinstance(task, dict) or not task.get("gid"):
             raise TrackerError(f"Asana: the reply holds no task gid ({str(reply)[:200]})")
         gid = str(task["gid"])
-        return ExternalIssue(gid, str(task.get("permalink_url") or f"https://app.asana.com/0/{self.project}/{gid}"))
+        url = str(task.get("permalink_url") or f"https://app.asana.com/0/{self.project}/{gid}")
+        return ExternalIssue(gid, url, _status(task))
+
+
+def _status(task: Any) -> ExternalStatus | None:
+    done = task.get("completed") if isinstance(task, dict) else None
+    if not isinstance(done, bool):
+        return None
+    return ExternalStatus("completed", DONE) if done else ExternalStatus("incomplete", ("open", "in_progress"))
 
 
 def _content(t: DocTicket) -> dict[str, str]:

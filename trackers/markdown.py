@@ -1,6 +1,7 @@
 """Markdown files in a folder (`DOCGAP_TICKETS_DIR`, default `<data dir>/tickets`), one per ticket.
 
 A file is rewritten in place when its ticket is exported again: for a docs repository or a wiki that takes files.
+The ticket's status is written into the file; a file has none of its own to read back.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ class MarkdownExporter:
         words = re.findall(r"[^\W_]+", t.title.lower().removeprefix("document:"))[:SLUG_WORDS]
         return self._write(f"ticket-{t.id}-{'-'.join(words) or 'doc'}.md", t)
 
-    def update(self, external_id: str, t: DocTicket) -> ExternalIssue:
+    def status(self, external_id: str) -> None:
+        """A file has no status of its own: the ticket's stands."""
+        return None
+
+    def update(self, external_id: str, t: DocTicket, current: object = None) -> ExternalIssue:
         if Path(external_id).name != external_id or not external_id.endswith(".md"):
             raise TrackerError(f"markdown: {external_id!r} is not a ticket file name")
         return self._write(external_id, t)

@@ -6,6 +6,12 @@ the same external issues. Two requests creating a topic's ticket at once still w
 live ticket per topic (a partial unique index), and the request that loses the race refreshes the winner's ticket
 and returns it. Exporting remembers each (ticket, tracker) pair (`TicketExport`): the first export
 creates the external issue, every later one updates it, and one deleted on the tracker's side is created again.
+
+Exporting again also brings statuses together. The external issue's status is read first (`trackers`, each in its
+tracker's terms: GitHub open/closed and why, Jira status categories, Linear workflow state types, Asana
+completed): if the issue moved since the last export and now disagrees with the ticket, the ticket takes its
+status (closed as completed on GitHub, Done in Jira or Linear: the ticket is done; reopened: open again); if the
+ticket moved instead, the update moves the issue. When both moved, the issue's status wins.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +30,7 @@ import trackers
 from core.models import LIVE_TICKET_STATUSES, TICKET_STATUSES, TRACKERS, DocTicket, TicketExport, Topic
 from core.runtime import Runtime
 from reports.tickets import TicketDraft, build_ticket
-from trackers import TrackerError, TrackerGone
+from trackers import ExternalStatus, TrackerError, TrackerGone
 from trackers.render import outline_label
 from usecases.permissions import Actor, Permission, require
 
@@ -42,6 +49,8 @@ class ExportLink:
     url: str
     exported_at: str
     updated_at: str
+    status: str = ""
+    """The external issue's status in the tracker's words at the last export ("" where it has none)."""
 
     @property
     def name(self) -> str:
@@ -98,6 +107,13 @@ class ExportResult:
     url: str = ""
     error: str = ""
     topic_id: int = 0
+    status: str = ""
+    """The ticket's status after the export."""
+    status_was: str = ""
+    """Its status before, when the export took the external issue's status into it ("" when it did not)."""
+    external_status: str = ""
+    """The external issue's status in the tracker's words ("In Review"; "" where it has none)."""
+    note: str = ""
 
 
 def _view(t: DocTicket, exports: list[TicketExport]) -> TicketView:
@@ -123,7 +139,7 @@ def _view(t: DocTicket, exports: list[TicketExport]) -> TicketView:
 
 def _link(e: TicketExport) -> ExportLink:
     return ExportLink(e.tracker, e.external_id, e.external_url, e.exported_at.isoformat(timespec="seconds"),
-                      e.updated_at.isoformat(timespec="seconds"))  # fmt: skip
+                      e.updated_at.isoformat(timespec="seconds"), e.external_status or "")  # fmt: skip
 
 
 def _views(session: Session, tickets: Sequence[DocTicket]) -> list[TicketView]:
@@ -287,22 +303,58 @@ def export_tickets(
 def _export_one(runtime: Runtime, session: Session, client: trackers.Exporter, t: DocTicket) -> ExportResult:
     row = session.exec(select(TicketExport).where(TicketExport.ticket_id == t.id,
                                                   TicketExport.tracker == client.tracker)).first()  # fmt: skip
-    now = runtime.clock()
+    now, was, note = runtime.clock(), t.status, ""
+    seen: ExternalStatus | None = None
     try:
         if row is None:
             issue, action = client.create(t), "created"
         else:
             try:
-                issue, action = client.update(row.external_id, t), "updated"
+                seen = client.status(row.external_id)
+                note = _follow(session, t, row, seen, now)
+                issue, action = client.update(row.external_id, t, seen), "updated"
             except TrackerGone:
-                issue, action = client.create(t), "recreated"
+                seen, issue, action = None, client.create(t), "recreated"
     except TrackerError as exc:
-        return ExportResult(t.id or 0, client.tracker, "failed", error=str(exc), topic_id=t.topic_id)
+        return ExportResult(t.id or 0, client.tracker, "failed", error=str(exc), topic_id=t.topic_id,
+                            status=t.status, status_was=was if was != t.status else "")  # fmt: skip
     if row is None:
         row = TicketExport(ticket_id=t.id or 0, tracker=client.tracker, external_id="", external_url="",
                            exported_at=now, updated_at=now)  # fmt: skip
     row.external_id, row.external_url, row.updated_at = issue.external_id, issue.url or row.external_url, now
     if action != "updated":
         row.exported_at = now
+    external = issue.status or seen
+    row.external_status, row.synced_status = (external.name if external else None), t.status
     session.add(row)
-    return ExportResult(t.id or 0, client.tracker, action, row.external_id, row.external_url, topic_id=t.topic_id)
+    return ExportResult(t.id or 0, client.tracker, action, row.external_id, row.external_url, topic_id=t.topic_id,
+                        status=t.status, status_was=was if was != t.status else "",
+                        external_status=row.external_status or "", note=note)  # fmt: skip
+
+
+def _follow(session: Session, t: DocTicket, row: TicketExport, seen: ExternalStatus | None, now: datetime) -> str:
+    """Take the external issue's status into the ticket when it is the issue that moved since the last export.
+
+    The issue moved when its status is no longer the one it had after the last export (`external_status`; when
+    that is unknown, when it no longer agrees with the ticket's status then, `synced_status`; for an export made
+    before statuses were compared, whenever it disagrees). When both moved the issue's status wins: the work is
+    done in the tracker. A status the ticket cannot take is explained in the returned note.
+    """
+    if seen is None or not seen.means or t.status in seen.means:
+        return ""
+    if row.external_status is not None:
+        moved = seen.name != row.external_status
+    else:
+        moved = row.synced_status is None or row.synced_status not in seen.means
+    if not moved:
+        return ""
+    target = seen.means[0]
+    if target in LIVE:
+        other = session.exec(select(DocTicket.id).where(DocTicket.topic_id == t.topic_id, DocTicket.id != t.id,
+                                                        col(DocTicket.status).in_(LIVE))).first()  # fmt: skip
+        if other:
+            return (f"the issue is {seen.name!r} again, but topic #{t.topic_id} already has live ticket #{other}: "
+                    f"this one stays {t.status.replace('_', ' ')}")  # fmt: skip
+    t.status, t.updated_at = target, now
+    session.add(t)
+    return ""

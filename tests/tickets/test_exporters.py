@@ -1,7 +1,8 @@
 """Every exporter against a local server speaking its tracker's real API, through `usecases.tickets.export_tickets`.
 
-A ticket is exported, changed and exported again: the second export must update the same external issue (PATCH
-or PUT, Linear's `issueUpdate`), never open a second one. Retries, refusals and missing settings are checked too.
+A ticket is exported, changed and exported again: the second export reads the issue's status, then must update the
+same external issue (PATCH or PUT, Linear's `issueUpdate`), never open a second one. Retries, refusals and missing
+settings are checked too; how statuses travel between ticket and issue is in `test_status_sync.py`.
 """
 
 from __future__ import annotations
@@ -93,24 +94,29 @@ def _exports(rt: Runtime) -> list[TicketExport]:
         return list(s.exec(select(TicketExport)).all())
 
 
-CASES: list[tuple[str, type[FakeTracker], tuple[str, str], tuple[str, str]]] = [
-    ("github", FakeGitHub, ("POST", "/repos/acme/docs/issues"), ("PATCH", r"/repos/acme/docs/issues/1")),
-    ("jira", FakeJira, ("POST", "/rest/api/3/issue"), ("PUT", r"/rest/api/3/issue/DOC-1")),
-    ("linear", FakeLinear, ("POST", "/graphql"), ("POST", r"/graphql")),
-    ("asana", FakeAsana, ("POST", "/api/1.0/tasks"), ("PUT", r"/api/1\.0/tasks/1209000000000100")),
-]
+Call = tuple[str, str]
+CASES: list[tuple[str, type[FakeTracker], Call, Call, Call]] = [
+    ("github", FakeGitHub, ("POST", "/repos/acme/docs/issues"), ("GET", r"/repos/acme/docs/issues/1"),
+     ("PATCH", r"/repos/acme/docs/issues/1")),
+    ("jira", FakeJira, ("POST", "/rest/api/3/issue"), ("GET", r"/rest/api/3/issue/DOC-1"),
+     ("PUT", r"/rest/api/3/issue/DOC-1")),
+    ("linear", FakeLinear, ("POST", "/graphql"), ("POST", r"/graphql"), ("POST", r"/graphql")),
+    ("asana", FakeAsana, ("POST", "/api/1.0/tasks"), ("GET", r"/api/1\.0/tasks/1209000000000100"),
+     ("PUT", r"/api/1\.0/tasks/1209000000000100")),
+]  # fmt: skip
+"""(tracker, fake, the create call, the status read on exporting again, the update)."""
 
 
 @pytest.fixture(params=CASES, ids=[c[0] for c in CASES])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, FakeTracker, Runtime, Clock, Any]]:
-    tracker, fake_class, create, update = request.param
+    tracker, fake_class, create, read, update = request.param
     clock = Clock()
     with fake_class() as fake:
-        yield tracker, fake, runtime_with(tmp_path, clock, **_settings(tracker, fake)), clock, (create, update)
+        yield tracker, fake, runtime_with(tmp_path, clock, **_settings(tracker, fake)), clock, (create, read, update)
 
 
 def test_export_then_export_again_updates_the_same_issue(rig) -> None:  # type: ignore[no-untyped-def]
-    tracker, fake, rt, clock, (create, update) = rig
+    tracker, fake, rt, clock, (create, read, update) = rig
     ticket = _ticket_id(rt)
     [first] = export_tickets(rt, OPERATOR, [ticket], tracker)
     assert first.action == "created", first.error
@@ -122,8 +128,9 @@ def test_export_then_export_again_updates_the_same_issue(rig) -> None:  # type: 
     [second] = export_tickets(rt, OPERATOR, [ticket], tracker)
     assert second.action == "updated", second.error
     assert (second.external_id, second.url) == (first.external_id, first.url)
-    assert len(fake.requests) == 2 and fake.requests[1].method == update[0]
-    assert re.fullmatch(update[1], fake.requests[1].path.split("?")[0]), fake.requests[1].path
+    assert len(fake.requests) == 3, "read the issue's status, then update it"
+    for call, seen in zip((read, update), fake.requests[1:], strict=True):
+        assert seen.method == call[0] and re.fullmatch(call[1], seen.path.split("?")[0]), (seen.method, seen.path)
     assert len(fake.issues) == 1, "a second export must not open a second issue"
     [row] = _exports(rt)
     assert (row.tracker, row.external_id, row.exported_at, row.updated_at) == (tracker, first.external_id, T0,
@@ -141,7 +148,8 @@ def test_github_request_and_payload(tmp_path: Path) -> None:
         export_tickets(rt, OPERATOR, [], "github")  # no ids: the live ones; a done ticket is not live
         assert len(fake.requests) == 1
         export_tickets(rt, OPERATOR, [_ticket_id(rt)], "github")
-    post, patch = fake.requests
+    post, read, patch = fake.requests
+    assert read.method == "GET"
     assert post.headers["authorization"] == f"Bearer {fake.token}"
     assert post.headers["accept"] == "application/vnd.github+json" and post.headers["x-github-api-version"]
     assert post.body["title"] == "Document: How do I get a card out of a cash machine?"
@@ -149,7 +157,7 @@ def test_github_request_and_payload(tmp_path: Path) -> None:
     assert body.startswith("## Problem") and "## Suggested outline (offline: extracted from staff answers)" in body
     assert "\\<script\\>" in body and "<script>" not in body and "](https://evil" not in body
     assert "\\# not a heading" in body and "\n# " not in body
-    assert patch.body["state"] == "closed", "a done ticket closes its issue"
+    assert (patch.body["state"], patch.body["state_reason"]) == ("closed", "completed"), "a done ticket closes it"
     assert fake.issues["1"]["state"] == "closed"
 
 
@@ -182,8 +190,9 @@ def test_linear_mutations_and_variables(tmp_path: Path) -> None:
         rt = runtime_with(tmp_path, Clock(), **_settings("linear", fake))
         export_tickets(rt, OPERATOR, [], "linear")
         [again] = export_tickets(rt, OPERATOR, [], "linear")
-    create, update = fake.requests
+    create, read, update = fake.requests
     assert create.headers["authorization"] == fake.token, "a Linear API key is sent without 'Bearer'"
+    assert "issue(id: $id)" in read.body["query"] and read.body["variables"] == {"id": again.external_id}
     assert "issueCreate(input: $input)" in create.body["query"]
     assert create.body["variables"]["input"]["teamId"] == fake.team
     assert "\\<script\\>" in create.body["variables"]["input"]["description"]
@@ -198,7 +207,8 @@ def test_asana_task_with_rich_text_notes(tmp_path: Path) -> None:
         export_tickets(rt, OPERATOR, [], "asana")
         set_ticket_status(rt, OPERATOR, _ticket_id(rt), "closed")
         export_tickets(rt, OPERATOR, [_ticket_id(rt)], "asana")
-    post, put = fake.requests
+    post, read, put = fake.requests
+    assert read.method == "GET" and "completed" in read.path
     assert post.headers["authorization"] == f"Bearer {fake.token}"
     assert post.body["data"]["projects"] == [fake.project]
     notes = post.body["data"]["html_notes"]
@@ -255,7 +265,7 @@ def test_an_issue_deleted_on_the_tracker_is_created_again(tmp_path: Path) -> Non
         export_tickets(rt, OPERATOR, [], "github")
         fake.issues.clear()
         [again] = export_tickets(rt, OPERATOR, [], "github")
-    assert again.action == "recreated" and [r.method for r in fake.requests] == ["POST", "PATCH", "POST"]
+    assert again.action == "recreated" and [r.method for r in fake.requests] == ["POST", "GET", "POST"]
     [row] = _exports(rt)
     assert row.external_id == again.external_id == "1" and len(fake.issues) == 1
 

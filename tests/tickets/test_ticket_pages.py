@@ -70,7 +70,7 @@ def test_a_writer_creates_a_ticket_and_exports_it_from_the_pages(rig: Rig) -> No
         for _ in range(2):
             r = client.post(f"/tickets/{ticket_id}/export", data={"csrf_token": csrf, "tracker": "github"})
             assert r.status_code == 303, r.text[:300]
-        assert [x.method for x in rig.github.requests] == ["POST", "PATCH"] and list(rig.github.issues) == ["1"]
+        assert [x.method for x in rig.github.requests] == ["POST", "GET", "PATCH"] and list(rig.github.issues) == ["1"]
         link = f'href="https://github.example/{rig.github.repo}/issues/1"'
         assert link in client.get(f"/topics/{topic.id}").text
         board = client.get(f"/?view=all&status={topic.status}").text
