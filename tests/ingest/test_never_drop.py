@@ -1,6 +1,7 @@
 """Requests are never dropped; chat drops only chatter; every skip is counted per source and reason, and shown.
 
-Real files, real SQLite, the real importers and store; `docgap sources` as a user runs it.
+Real files, real SQLite, the real importers and store; `docgap sources` as a user runs it (in this process, through
+the console script's `main`: see `tests.commandline`).
 """
 
 from __future__ import annotations
@@ -8,10 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import mailbox
-import os
 import sqlite3
-import subprocess
-import sys
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +27,7 @@ from ingest.slack import read_slack_export
 from ingest.slack_events import handle_payload
 from ingest.tabular import ColumnMap, read_csv, read_jsonl
 from ingest.zendesk import read_zendesk
+from tests.commandline import docgap as run_docgap
 from tests.conftest import NOW
 from usecases.pipeline import import_questions
 
@@ -274,12 +273,9 @@ def test_an_older_data_dir_gains_the_skip_columns_and_table(tmp_path: Path) -> N
 def test_docgap_sources_shows_skips_per_source_and_reason_and_lists_them(tmp_path: Path) -> None:
     src = tmp_path / "q.csv"
     src.write_text("id,text\n1,alarm settings\n2,\n3,Automatic reply: out until Monday\n", encoding="utf-8")
-    env = {**os.environ, "DOCGAP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
 
     def docgap(*args: str) -> str:
-        proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
+        return run_docgap(args, tmp_path / "data", env={"COLUMNS": "200"}).stdout  # exit status 0, or it fails
 
     assert "1 added" in docgap("ingest", "csv", str(src), "--text-column", "text", "--id-column", "id")
     table = docgap("sources")
