@@ -1,4 +1,5 @@
-"""Logging in and out over real HTTP: cookies, the login rate limit, safe redirects, disabled users, the CLI.
+"""Logging in and out over real HTTP: cookies, the login rate limit, safe redirects, disabled users, the CLI (in
+this process, but for a password piped to a real subprocess).
 
 A help-center-only instance (no questions needed) with its own server, so failed logins here throttle no other
 test's logins.
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 from core.models import LoginSession, User
 from core.runtime import Runtime
 from demo import HELPCENTER_DIR
+from tests.commandline import docgap
 from tests.conftest import LiveServer, form_token, logged_in, make_runtime
 from usecases.permissions import OPERATOR, PermissionDenied, user_actor
 from usecases.pipeline import import_docs
@@ -160,10 +162,16 @@ def test_only_admins_manage_users(runtime: Runtime) -> None:
         create_user(runtime, OPERATOR, "dana", "admin", PASSWORD)
 
 
-def _cli(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _piped(args: list[str], data_dir: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    """`docgap` in a real subprocess with `stdin` through a real pipe and a bare environment."""
     env = {"DOCGAP_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "HOME": str(data_dir)}
     return subprocess.run([sys.executable, "-m", "cli", *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=120)  # fmt: skip
+
+
+def _cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`docgap` in this process, through the console script's `main` (`tests.commandline`)."""
+    return docgap(args, data_dir, check=False)
 
 
 def test_users_from_the_command_line(tmp_path: Path) -> None:
@@ -172,7 +180,7 @@ def test_users_from_the_command_line(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     generated = made.stdout.strip()
     assert len(generated) >= 16 and "\n" not in generated, "a generated password, alone on stdout"
-    piped = _cli(["users", "create", "lee", "--role", "docs_writer", "--password-stdin"], data, stdin=PASSWORD + "\n")
+    piped = _piped(["users", "create", "lee", "--role", "docs_writer", "--password-stdin"], data, PASSWORD + "\n")
     assert piped.returncode == 0 and piped.stdout == "", piped.stderr
     bad = _cli(["users", "create", "max", "--role", "owner"], data)
     assert bad.returncode == 1 and "role must be one of" in bad.stderr
