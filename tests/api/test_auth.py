@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from sqlmodel import Session, select
 from core.models import Question
 from core.runtime import Runtime
 from demo import HELPCENTER_DIR
+from tests.commandline import docgap
 from tests.conftest import NOW, LiveServer, make_runtime
 from usecases.apikeys import create_key, hash_key, revoke_key
 from usecases.pipeline import import_docs
@@ -58,10 +58,8 @@ def bearer(runtime: Runtime, *scopes: str, rate_limit: int | None = None) -> dic
 
 
 def docgap_cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOCGAP_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc
+    """`docgap` in this process, through the console script's `main` (`tests.commandline`); it must exit 0."""
+    return docgap(args, data_dir, env={"COLUMNS": "200"})
 
 
 ASK = {"question": "How do I cancel a transfer I just sent?"}
