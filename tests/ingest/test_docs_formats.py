@@ -22,7 +22,7 @@ from ingest.records import IngestError
 from ingest.site import CrawlOptions
 from retrieval.chunking import chunk_document
 from retrieval.index import search
-from tests.test_cli import docgap
+from tests.commandline import docgap
 from usecases.pipeline import import_docs
 
 CARDS_HTML = """<!doctype html><html><head><title>Cards</title><style>body {color: red}</style>

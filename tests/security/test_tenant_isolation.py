@@ -245,7 +245,7 @@ def test_account_briefs_show_only_its_questions(planted: Planted) -> None:
     from pypdf import PdfReader
 
     from reports.risk import evaluate_flags
-    from tests.test_cli import docgap
+    from tests.commandline import docgap
     from usecases.answers import ask
     from usecases.permissions import OPERATOR
 
