@@ -55,6 +55,27 @@ def fresh_runtime(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Runt
     return make_runtime(tmp_path / "data", embedder)
 
 
+def copy_data(data_dir: Path, target: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
+    """A runtime over a private copy of `data_dir` (SQLite and Chroma files), for tests that change what they get."""
+    import shutil
+
+    shutil.copytree(data_dir, target)
+    return make_runtime(target, embedder, **settings)
+
+
+@pytest.fixture(scope="session")
+def helpcenter_data(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """A data dir holding only the demo's help center, indexed once as source `helpcenter` (never changed: tests
+    take a `copy_data` of it), for the help-center-only instances of the login and API-key tests."""
+    from demo import HELPCENTER_DIR
+    from usecases.pipeline import import_docs
+
+    rt = make_runtime(tmp_path_factory.mktemp("helpcenter") / "data", embedder)
+    assert import_docs(rt, HELPCENTER_DIR, "helpcenter").ok
+    rt.engine.dispose()
+    return rt.settings.data_dir
+
+
 @pytest.fixture(scope="session")
 def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from demo.build import build

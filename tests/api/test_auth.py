@@ -14,11 +14,9 @@ from sqlmodel import Session, select
 
 from core.models import Question
 from core.runtime import Runtime
-from demo import HELPCENTER_DIR
 from tests.commandline import docgap
-from tests.conftest import NOW, LiveServer, make_runtime
+from tests.conftest import NOW, LiveServer, copy_data, make_runtime
 from usecases.apikeys import create_key, hash_key, revoke_key
-from usecases.pipeline import import_docs
 
 
 class Clock:
@@ -40,10 +38,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory, embedder, clock: Clock) -> Runtime:  # type: ignore[no-untyped-def]
-    rt = make_runtime(tmp_path_factory.mktemp("auth") / "data", embedder)
+def runtime(tmp_path_factory: pytest.TempPathFactory, embedder, clock: Clock, helpcenter_data: Path) -> Runtime:  # type: ignore[no-untyped-def]
+    rt = copy_data(helpcenter_data, tmp_path_factory.mktemp("auth") / "data", embedder)
     rt.clock = clock
-    assert import_docs(rt, HELPCENTER_DIR, "helpcenter").ok
     return rt
 
 

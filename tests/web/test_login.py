@@ -18,20 +18,17 @@ from sqlmodel import Session, select
 
 from core.models import LoginSession, User
 from core.runtime import Runtime
-from demo import HELPCENTER_DIR
 from tests.commandline import docgap
-from tests.conftest import LiveServer, form_token, logged_in, make_runtime
+from tests.conftest import LiveServer, copy_data, form_token, logged_in
 from usecases.permissions import OPERATOR, PermissionDenied, user_actor
-from usecases.pipeline import import_docs
 from usecases.users import LOGIN_ATTEMPTS, UserError, create_user, disable_user, list_users
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory, embedder) -> Runtime:  # type: ignore[no-untyped-def]
-    rt = make_runtime(tmp_path_factory.mktemp("login") / "data", embedder)
-    import_docs(rt, HELPCENTER_DIR, "fernpay-helpcenter")
+def runtime(tmp_path_factory: pytest.TempPathFactory, embedder, helpcenter_data: Path) -> Runtime:  # type: ignore[no-untyped-def]
+    rt = copy_data(helpcenter_data, tmp_path_factory.mktemp("login") / "data", embedder)
     for name, role in (("dana", "docs_writer"), ("mo", "account_manager"), ("gone", "account_manager"),
                        ("guess", "admin")):  # fmt: skip
         create_user(rt, OPERATOR, name, role, PASSWORD)
