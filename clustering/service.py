@@ -24,7 +24,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from clustering.crosslingual import is_foreign, place
-from clustering.discover import ATTACH_QUANTILE, Discoverer, attach_radius, centroids_of, nearest_centroid
+from clustering.discover import Discoverer, attach_radius, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.titles import write_titles
@@ -33,8 +33,6 @@ from core.runtime import Runtime
 from core.settings import Settings
 from core.vectors import QUESTIONS
 
-FOREIGN_JOIN_QUANTILE = 0.5
-"""A question detected as another language joins a topic by the main model when as close as its median member."""
 EXAMPLES = 5
 
 
@@ -183,16 +181,8 @@ def assign_new(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluste
         )
 
 
-def _attach(
-    session: Session,
-    topics: Sequence[Topic],
-    pending: Sequence[Question],
-    vectors: np.ndarray,
-    quantile: float = ATTACH_QUANTILE,
-) -> np.ndarray:
+def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Question], vectors: np.ndarray) -> np.ndarray:
     """Each pending question joins its nearest topic when inside that topic's radius, until none does.
-
-    The radius is the members' `quantile` similarity to the centroid: their farthest by default (`quantile` 0).
 
     The radius comes from the members' stored similarities and the centroid as stored, exactly what the next run
     reads, so when this returns no run on the same data would let another question in. Returns who joined.
@@ -206,7 +196,7 @@ def _attach(
         waiting = np.flatnonzero(~joined)
         if not len(waiting):
             break
-        radius = _radii(session, topics, quantile)
+        radius = _radii(session, topics)
         centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
         best, sim = nearest_centroid(vectors[waiting], centroids)
         ok = sim >= radius[best]
@@ -222,14 +212,14 @@ def _attach(
     return joined
 
 
-def _radii(session: Session, topics: Sequence[Topic], quantile: float = ATTACH_QUANTILE) -> np.ndarray:
+def _radii(session: Session, topics: Sequence[Topic]) -> np.ndarray:
     """Each topic's `attach_radius`, from its members' similarities as stored (what the next run will read)."""
     sims: dict[int, list[float]] = defaultdict(list)
     for tid, sim in session.exec(
         select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
     ).all():
         sims[tid].append(sim or 0.0)
-    return np.array([attach_radius(np.asarray(sims.get(t.id or 0, [])), quantile) for t in topics])
+    return np.array([attach_radius(np.asarray(sims.get(t.id or 0, []))) for t in topics])
 
 
 def _explain_unassigned(
@@ -273,21 +263,18 @@ def _place_foreign(
 ) -> tuple[int, int, int]:
     """Put foreign-language questions into topics (see `clustering.crosslingual`).
 
-    A question whose main-model vector is as close to a topic's centroid as that topic's typical (median) member
-    joins it first: the language detector reads ~1% of short English questions ("Linq Join Question", "Bash alias
-    query") as another language, and those would otherwise be clustered apart into tiny topics (on StackOverflow
-    titles they made 2.8x the true number of topics instead of 1.15x). Not the farthest member, as for English
-    questions: the English-only main model puts every text in another language in one loose region, so a broad
-    topic's edge took all 30 of the demo's French, Spanish and German questions. A question really written in
-    another language goes on to the multilingual placement. Returns (joined an existing topic, went into a new
-    one, new topics).
+    A question whose main-model vector already falls inside a topic's radius joins it first, by the same rule as
+    any other question: the language detector reads ~1% of short English questions ("Linq Join Question",
+    "Bash alias query") as another language, and those would otherwise be clustered apart into tiny topics
+    (on StackOverflow titles they made 2.8x the true number of topics instead of 1.15x). A question really
+    written in another language sits far from the English topics under the main model and goes on to the
+    multilingual placement. Returns (joined an existing topic, went into a new one, new topics).
     """
     if not foreign or runtime.crosslingual is None:
         return 0, 0, 0
     session.flush()
     topics = session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
-    vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in foreign])
-    inside = _attach(session, topics, foreign, vectors, FOREIGN_JOIN_QUANTILE)
+    inside = _attach(session, topics, foreign, runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in foreign]))
     foreign = [q for q, j in zip(foreign, inside, strict=True) if not j]
     if not foreign:
         return int(inside.sum()), 0, 0
