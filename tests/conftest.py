@@ -66,7 +66,8 @@ def copy_data(data_dir: Path, target: Path, embedder: SentenceTransformerEmbedde
 @pytest.fixture(scope="session")
 def helpcenter_data(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
     """A data dir holding only the demo's help center, indexed once as source `helpcenter` (never changed: tests
-    take a `copy_data` of it), for the help-center-only instances of the login and API-key tests."""
+    take a `copy_data` of it): where `demo_runtime` starts, and the help-center-only instances of the login and
+    API-key tests."""
     from demo import HELPCENTER_DIR
     from usecases.pipeline import import_docs
 
@@ -87,19 +88,25 @@ def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_runtime(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder, demo_sources: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: SentenceTransformerEmbedder,
+    demo_sources: Path,
+    helpcenter_data: Path,
 ) -> Runtime:
-    """The whole pipeline on the demo, once per session (about 20 s)."""
-    from demo import HELPCENTER_DIR
+    """The whole pipeline on the demo, once per session (1.5–3.5 min on two cores).
+
+    It starts from a copy of `helpcenter_data` (the same `import_docs(rt, HELPCENTER_DIR, "helpcenter")`, made once
+    for the session), as `docgap ingest docs` then the other imports would leave it.
+    """
     from demo.build import STAFF_DOMAIN
     from ingest.slack import read_slack_export
     from ingest.zendesk import read_zendesk
     from reports.weekly import build_weekly_report, save_report
-    from usecases.pipeline import analyse, import_accounts, import_docs, import_questions
+    from usecases.pipeline import analyse, import_accounts, import_questions
 
-    rt = make_runtime(tmp_path_factory.mktemp("demo-data"), embedder, staff_domains=STAFF_DOMAIN)
+    target = tmp_path_factory.mktemp("demo") / "data"
+    rt = copy_data(helpcenter_data, target, embedder, staff_domains=STAFF_DOMAIN)
     staff = rt.settings.staff_domain_list
-    assert import_docs(rt, HELPCENTER_DIR, "helpcenter").ok
     import_accounts(rt, demo_sources / "accounts.csv")
     assert import_questions(rt, read_zendesk(demo_sources / "zendesk" / "tickets.json", staff)).ok
     assert import_questions(rt, read_slack_export(demo_sources / "slack" / "fernpay-slack-export.zip", staff)).ok
