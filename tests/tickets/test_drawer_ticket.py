@@ -146,7 +146,7 @@ def test_the_drawer_ticket_in_a_browser(browser, rig: Rig, tmp_path: Path) -> No
     try:
         log_in(pg, *WEB_USERS["docs_writer"])
         pg.goto(f"/?view=all&status={status}")
-        pg.get_by_label(f"Evidence for topic {topic}").click()  # htmx swaps the drawer in
+        pg.get_by_label(f"Evidence for topic {topic}", exact=True).click()  # htmx swaps the drawer in
         drawer = pg.locator("#drawer")
         expect(drawer.get_by_text("No ticket yet.")).to_be_visible()
         drawer.get_by_role("button", name=f"Create the doc ticket of topic {topic}").click()
