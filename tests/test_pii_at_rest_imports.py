@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import mailbox
@@ -35,6 +34,7 @@ from cli.main import app
 from core.embedding import SentenceTransformerEmbedder
 from core.models import Account, Question
 from tests.conftest import NOW, LiveServer, make_runtime
+from tests.logcapture import LogCapture, capturing
 
 EMAIL = "jane.roe.pii@example.org"
 PHONE = "+44 20 7946 0958"
@@ -227,45 +227,18 @@ def _webhook(server: LiveServer) -> None:
 # --- the test ----------------------------------------------------------------------------------------------------
 
 
-LOGGERS = ["", "uvicorn", "uvicorn.error", "uvicorn.access", "docgap", "usecases"]
+LOGGERS = dict.fromkeys(["", "uvicorn", "uvicorn.error", "uvicorn.access", "docgap", "usecases"], logging.DEBUG)
 """The root logger, uvicorn's (which do not propagate to it) and ours."""
 
 
-class _Everything(logging.Handler):
-    """Keeps every record logged anywhere, formatted with its traceback (what a log file would hold)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.text = io.StringIO()
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.text.write(self.format(record) + "\n")
-
-    def attach(self) -> None:
-        """Hook onto every logger at DEBUG; again after uvicorn starts, since its logging config replaces handlers."""
-        for name in LOGGERS:
-            logger = logging.getLogger(name)
-            if self not in logger.handlers:
-                logger.addHandler(self)
-            logger.setLevel(logging.DEBUG)
-
-
 @pytest.fixture()
-def all_logs() -> Iterator[_Everything]:
-    handler = _Everything()
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    handler.attach()
-    try:
+def all_logs() -> Iterator[LogCapture]:
+    with capturing(LOGGERS) as handler:
         yield handler
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).removeHandler(handler)
-            logging.getLogger(name).setLevel(level)
 
 
 def test_no_raw_pii_at_rest_or_in_logs_from_any_importer_or_the_webhook(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, all_logs: _Everything, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, all_logs: LogCapture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
     rt = make_runtime(data, embedder, staff_domains=STAFF_DOMAIN, slack_signing_secret=SIGNING_SECRET,

@@ -12,7 +12,6 @@ everything printed, every request the model received and every file of the data 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -27,6 +26,7 @@ from core.models import Account, DocTicket, Question, Report, Topic
 from core.runtime import Runtime
 from reports.weekly import build_weekly_report, save_report
 from tests.conftest import LiveServer, logged_in, make_runtime
+from tests.logcapture import LogCapture, capturing
 from tests.openai_server import FakeOpenAI
 from tests.test_pii_at_rest_imports import EMAIL, PHONE, PII, RAW, _columns_with_pii, _leaks
 from usecases.apikeys import create_key
@@ -39,35 +39,10 @@ LOGGERS = {"": logging.DEBUG, "uvicorn": logging.DEBUG, "uvicorn.error": logging
 database, which is searched whole; at DEBUG it would log every row the analysis reads, for minutes."""
 
 
-class _Everything(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.text = io.StringIO()
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.text.write(self.format(record) + "\n")
-
-    def attach(self) -> None:
-        """Hook onto every logger; again once uvicorn runs, since its logging config replaces its handlers."""
-        for name, level in LOGGERS.items():
-            logger = logging.getLogger(name)
-            if self not in logger.handlers:
-                logger.addHandler(self)
-            logger.setLevel(level)
-
-
 @pytest.fixture()
-def llm_logs() -> Iterator[_Everything]:
-    handler = _Everything()
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    handler.attach()
-    try:
+def llm_logs() -> Iterator[LogCapture]:
+    with capturing(LOGGERS) as handler:
         yield handler
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).removeHandler(handler)
-            logging.getLogger(name).setLevel(level)
 
 
 def _parrot(messages: list[dict[str, Any]]) -> str:
@@ -83,7 +58,7 @@ def _parrot(messages: list[dict[str, Any]]) -> str:
 
 
 def test_no_raw_pii_from_any_llm_path_at_rest_in_logs_or_sent_to_the_model(
-    web_users: dict[str, tuple[str, str]], demo_copy: Runtime, llm_logs: _Everything, capfd: pytest.CaptureFixture[str]
+    web_users: dict[str, tuple[str, str]], demo_copy: Runtime, llm_logs: LogCapture, capfd: pytest.CaptureFixture[str]
 ) -> None:  # web_users first: the users exist in the demo before it is copied
     with FakeOpenAI() as llm:
         llm.obey = _parrot

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from tests.delivery.servers import SlackWebhook, SmtpServer
 from tests.ingest.test_zendesk_api import EMAIL as ZENDESK_EMAIL
 from tests.ingest.test_zendesk_api import TOKEN as ZENDESK_TOKEN
 from tests.ingest.test_zendesk_api import FakeZendesk
+from tests.logcapture import LogCapture, capturing
 from tests.openai_server import FakeOpenAI
 from tests.tickets.servers import FakeAsana, FakeGitHub, FakeJira, FakeLinear
 from usecases.apikeys import create_key
@@ -71,37 +71,10 @@ logs every statement with its parameters (every value written); at DEBUG it adds
 test minutes longer and shows nothing a statement did not."""
 
 
-class _Everything(logging.Handler):
-    """Every record logged anywhere, formatted with its traceback: what a log file at DEBUG would hold."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.text = io.StringIO()
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.text.write(self.format(record) + "\n")
-
-    def attach(self) -> None:
-        """Hook onto every logger at DEBUG; again after uvicorn starts, since its logging config replaces handlers."""
-        for name, level in LOGGERS.items():
-            logger = logging.getLogger(name)
-            if self not in logger.handlers:
-                logger.addHandler(self)
-            logger.setLevel(level)
-
-
 @pytest.fixture()
-def all_logs() -> Iterator[_Everything]:
-    handler = _Everything()
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    handler.attach()
-    try:
+def all_logs() -> Iterator[LogCapture]:
+    with capturing(LOGGERS) as handler:
         yield handler
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).removeHandler(handler)
-            logging.getLogger(name).setLevel(level)
 
 
 def _closed_port() -> int:
@@ -142,7 +115,7 @@ def _ticket(rt: Any) -> None:
 
 
 def test_no_secret_is_logged_or_printed(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, all_logs: _Everything, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, all_logs: LogCapture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from demo import HELPCENTER_DIR
     from usecases.pipeline import import_docs
