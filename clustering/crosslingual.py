@@ -38,8 +38,8 @@ class Placement:
     topic: list[int | None]
     """Per foreign question: the index of its topic in the given list, or None."""
     similarity: list[float]
-    new_groups: list[int]
-    """Per foreign question: its group among the leftovers clustered together (-1: none)."""
+    vectors: np.ndarray
+    """The foreign texts under the multilingual model (what `group_leftovers` clusters)."""
 
 
 def place(
@@ -47,12 +47,11 @@ def place(
     foreign_texts: Sequence[str],
     topic_texts: Sequence[Sequence[str]],
     min_similarity: float = MIN_SIMILARITY,
-    discoverer: Discoverer | None = None,
 ) -> Placement:
     """Place each foreign text in the topic (index into `topic_texts`) whose questions it is closest to."""
     n = len(foreign_texts)
     if n == 0:
-        return Placement([], [], [])
+        return Placement([], [], np.zeros((0, 0), dtype=np.float32))
     foreign = multilingual.embed(list(foreign_texts))
     scores = np.full((n, len(topic_texts)), -1.0, dtype=np.float32)
     members = [list(t)[:REPRESENTATIVES] for t in topic_texts]
@@ -69,10 +68,14 @@ def place(
     best = scores.argmax(axis=1) if len(topic_texts) else np.full(n, -1)
     best_score = scores.max(axis=1) if len(topic_texts) else np.full(n, -1.0)
     placed = [int(b) if s >= min_similarity else None for b, s in zip(best, best_score, strict=True)]
-    groups = [-1] * n
-    left = [i for i, p in enumerate(placed) if p is None]
-    if left and discoverer is not None:
-        found = discoverer.discover(foreign[left])
-        for i, g in zip(left, found.labels.tolist(), strict=True):
-            groups[i] = int(g)
-    return Placement(placed, [round(float(s), 4) for s in best_score], groups)
+    return Placement(placed, [round(float(s), 4) for s in best_score], foreign)
+
+
+def group_leftovers(discoverer: Discoverer, vectors: np.ndarray) -> list[int]:
+    """Cluster foreign questions no topic took among themselves: a subject only asked about in French is a topic.
+
+    Returns each one's group (-1: none).
+    """
+    if not len(vectors):
+        return []
+    return [int(g) for g in discoverer.discover(vectors).labels.tolist()]

@@ -4,12 +4,13 @@ Questions are nodes of a k-nearest-neighbour graph whose edge weights are scaled
 (each question's nearest neighbour weighs 1, farther ones decay by that question's own spread of distances), so
 the graph looks the same whether a data set's questions sit at cosine 0.8 or 0.4 from their paraphrases. Louvain
 communities of that graph are found over a ladder of modularity resolutions, from a few broad groups to many
-narrow ones; each candidate is sharpened by a few spherical k-means steps, and the one whose silhouette (cosine,
-on a fixed sample) is highest wins. Nothing is told how many topics there are, and no threshold depends on the
-embedding model's similarity scale: on the benchmark's sets (`python -m bench.quality`) the chosen resolution
-ranges from ~2 (20 broad StackOverflow tags) to ~30 (150 narrow CLINC150 intents). Above `select_on` questions
-the number of topics is chosen that way on samples and the full graph is cut into as many (modularity's scale
-moves with graph size; the number of subjects asked about does not).
+narrow ones; each candidate is sharpened by a few spherical k-means steps and scored by its silhouette (cosine,
+on a fixed sample). The winner is the coarsest candidate whose silhouette is within one standard error of the
+best (the one-SE rule, the error taken from the same questions' paired silhouettes): curves are often flat over a
+wide range, where the highest point is noise. Nothing is told how many topics there are, and no threshold depends
+on the embedding model's similarity scale. Above `select_on` questions the number of topics is chosen that way on
+several samples, their median taken, and the full graph is cut into as many (modularity's scale moves with graph
+size; the number of subjects asked about does not).
 
 A cluster smaller than `min_size` is not a topic. Its questions join the nearest topic when they fall inside
 that topic's own radius (`attach_radius`: as close to the centroid as its farthest member), which
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_samples
 from sknetwork.clustering import Louvain
 
 CHUNK = 4096
@@ -68,7 +69,7 @@ class Discoverer:
         silhouette_sample: questions the silhouette is computed on (O(sample²)); seeded, so deterministic.
         select_on: above this many questions the granularity is chosen on seeded samples of this size, and the
             full graph is cut into as many topics (see `discover`).
-        samples: how many such samples (their silhouette curves are averaged).
+        samples: how many such samples (the median of their choices is taken).
         random_state: seeds Louvain, the silhouette sample and the k-means cells.
     """
 
@@ -80,7 +81,7 @@ class Discoverer:
         refine_steps: int = 3,
         silhouette_sample: int = 2000,
         select_on: int = 1000,
-        samples: int = 3,
+        samples: int = 7,
         random_state: int = 0,
     ) -> None:
         self.min_size = min_size
@@ -123,23 +124,32 @@ class Discoverer:
         return self._finish(vectors, refine(vectors, labels, self.refine_steps), resolution)
 
     def _select(self, vectors: np.ndarray, previous: np.ndarray | None = None) -> tuple[float, np.ndarray] | None:
-        """(resolution, partition) with the best silhouette (or agreement with `previous`) among those tried."""
+        """(resolution, partition): the agreement with `previous` when given, else the one-standard-error choice."""
         tried = self._candidates(vectors, previous)
         if not tried:
-            return None
-        best = max(tried, key=lambda t: t[1])
-        return best[0], best[2]
+            return self._one_topic(vectors)
+        best = max(tried, key=lambda t: t.score) if previous is not None else _parsimonious(tried, self.min_size)
+        return best.resolution, best.labels
 
-    def _candidates(
-        self, vectors: np.ndarray, previous: np.ndarray | None = None
-    ) -> list[tuple[float, float, np.ndarray]]:
-        """(resolution, score, refined partition) for each resolution on the ladder, until most are singletons."""
+    def _one_topic(self, vectors: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """All of `vectors` as one topic, when the broadest resolution finds one community.
+
+        A silhouette needs two clusters, so a handful of questions that are all alike (six ways to ask how to
+        change a PIN) had no candidate to score and made no topic at all, until unlike questions arrived.
+        """
+        graph = scaled_knn_graph(vectors, min(self.neighbours, len(vectors) - 1), self.random_state)
+        resolution = self.resolutions[0]
+        raw = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
+        return (resolution, np.zeros(len(vectors), dtype=raw.dtype)) if raw.max() == 0 else None
+
+    def _candidates(self, vectors: np.ndarray, previous: np.ndarray | None = None) -> list[_Candidate]:
+        """One refined partition per resolution on the ladder, until most are singletons, each with its score."""
         n = len(vectors)
         graph = scaled_knn_graph(vectors, min(self.neighbours, n - 1), self.random_state)
         sample = np.sort(np.random.default_rng(self.random_state).permutation(n)[: self.silhouette_sample])
         distances = np.clip(1.0 - vectors[sample] @ vectors[sample].T, 0.0, 2.0)
         np.fill_diagonal(distances, 0.0)
-        out: list[tuple[float, float, np.ndarray]] = []
+        out: list[_Candidate] = []
         for resolution in self.resolutions:
             raw = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
             if raw.max() + 1 >= n / 2:
@@ -148,28 +158,25 @@ class Discoverer:
             if len(np.unique(labels[sample])) < 2:
                 continue
             if previous is not None:
-                score = _agreement(previous, labels)
+                out.append(_Candidate(resolution, _agreement(previous, labels), labels))
             else:
-                score = float(silhouette_score(distances, labels[sample], metric="precomputed"))
-            out.append((resolution, score, labels))
+                per_question = silhouette_samples(distances, labels[sample], metric="precomputed")
+                out.append(_Candidate(resolution, float(per_question.mean()), labels, per_question))
         return out
 
     def _target_count(self, vectors: np.ndarray, rng: np.random.Generator) -> int | None:
-        """How many topics, from `samples` seeded samples of `select_on` questions.
+        """How many topics: the median of the one-standard-error choices on `samples` seeded samples.
 
-        The resolution with the best silhouette averaged over the samples, and the median number of topics it gives
-        them: one sample's silhouette curve is too flat (on BANKING77 picks ranged from 67 to 219 topics) to trust.
+        One sample's silhouette curve is too flat and too jagged to trust (on BANKING77 its best point ranged from
+        54 to 217 topics over samples); the median of several samples' choices is what holds (`bench.quality`).
         """
-        curves: dict[float, list[tuple[float, int]]] = {}
+        counts: list[int] = []
         for _ in range(self.samples):
             sample = np.sort(rng.permutation(len(vectors))[: self.select_on])
-            for resolution, score, labels in self._candidates(vectors[sample]):
-                curves.setdefault(resolution, []).append((score, _topics_in(labels, self.min_size)))
-        full = {r: v for r, v in curves.items() if len(v) == self.samples}
-        if not full:
-            return None
-        best = max(full, key=lambda r: np.mean([score for score, _ in full[r]]))
-        return int(np.median([count for _, count in full[best]]))
+            tried = self._candidates(vectors[sample])
+            if tried:
+                counts.append(_topics_in(_parsimonious(tried, self.min_size).labels, self.min_size))
+        return int(np.median(counts)) if counts else None
 
     def _match_count(self, vectors: np.ndarray, target: int, steps: int = 8) -> tuple[float, np.ndarray]:
         """The resolution (bisected in log space) whose partition of all `vectors` has closest to `target` topics."""
@@ -204,6 +211,36 @@ class Discoverer:
         labels = lookup[raw]
         labels, centroids = settle(vectors, labels, len(keep))
         return Discovery(labels, centroids, own_similarity(vectors, centroids, labels), resolution)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    resolution: float
+    score: float
+    """Mean silhouette, or the agreement with the previous topics."""
+    labels: np.ndarray
+    per_question: np.ndarray | None = None
+    """Each sampled question's own silhouette (for the standard error of a difference between candidates)."""
+
+
+def _parsimonious(tried: list[_Candidate], min_size: int) -> _Candidate:
+    """The fewest topics whose silhouette is within one standard error of the best (Breiman's one-SE rule).
+
+    A silhouette curve over resolutions is often flat across a wide range (BANKING77: 54 to 222 topics within
+    0.01) and jagged by more than its differences, so its highest point lands anywhere on the plateau. The
+    standard error of each candidate's gap to the best comes from the same questions' paired silhouettes; among
+    the candidates indistinguishable from the best, the coarsest is the one that the data supports. A curve with a
+    clear peak (CLINC150's narrow intents) keeps its peak.
+    """
+    best = max(tried, key=lambda c: c.score)
+    assert best.per_question is not None
+    near = []
+    for c in tried:
+        assert c.per_question is not None
+        gap = best.per_question - c.per_question
+        if gap.mean() <= gap.std() / np.sqrt(len(gap)):
+            near.append(c)
+    return min(near, key=lambda c: (_topics_in(c.labels, min_size), -c.score))
 
 
 def _outlier_floor(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -251,11 +288,11 @@ def settle(vectors: np.ndarray, labels: np.ndarray, k: int, rounds: int = 10) ->
     return labels, centroids
 
 
-def attach_radius(member_similarities: np.ndarray) -> float:
-    """How close to a topic's centroid a newcomer must be: its members' own `ATTACH_QUANTILE` similarity."""
+def attach_radius(member_similarities: np.ndarray, quantile: float = ATTACH_QUANTILE) -> float:
+    """How close to a topic's centroid a newcomer must be: its members' own `quantile` similarity."""
     if not len(member_similarities):
         return 1.0
-    return float(np.quantile(np.asarray(member_similarities, dtype=np.float64), ATTACH_QUANTILE))
+    return float(np.quantile(np.asarray(member_similarities, dtype=np.float64), quantile))
 
 
 def radii(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

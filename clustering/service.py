@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, col, select
 
-from clustering.crosslingual import is_foreign, place
-from clustering.discover import Discoverer, attach_radius, centroids_of, nearest_centroid
+from clustering.crosslingual import group_leftovers, is_foreign, place
+from clustering.discover import ATTACH_QUANTILE, Discoverer, attach_radius, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
 from clustering.titles import write_titles
@@ -33,6 +33,8 @@ from core.runtime import Runtime
 from core.settings import Settings
 from core.vectors import QUESTIONS
 
+FOREIGN_JOIN_QUANTILE = 0.5
+"""A question detected as another language joins a topic by the main model when as close as its median member."""
 EXAMPLES = 5
 
 
@@ -54,9 +56,7 @@ def discoverer_for(settings: Settings) -> Discoverer:
     return Discoverer(min_size=settings.cluster_min_size)
 
 
-def update_topics(
-    runtime: Runtime, full: bool = False, discoverer: Discoverer | None = None
-) -> ClusterResult:
+def update_topics(runtime: Runtime, full: bool = False, discoverer: Discoverer | None = None) -> ClusterResult:
     """Incremental assignment when topics exist; a full re-cluster when asked for or on the first run."""
     discoverer = discoverer or discoverer_for(runtime.settings)
     with Session(runtime.engine) as session:
@@ -181,8 +181,16 @@ def assign_new(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluste
         )
 
 
-def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Question], vectors: np.ndarray) -> np.ndarray:
+def _attach(
+    session: Session,
+    topics: Sequence[Topic],
+    pending: Sequence[Question],
+    vectors: np.ndarray,
+    quantile: float = ATTACH_QUANTILE,
+) -> np.ndarray:
     """Each pending question joins its nearest topic when inside that topic's radius, until none does.
+
+    The radius is the members' `quantile` similarity to the centroid: their farthest by default (`quantile` 0).
 
     The radius comes from the members' stored similarities and the centroid as stored, exactly what the next run
     reads, so when this returns no run on the same data would let another question in. Returns who joined.
@@ -196,7 +204,7 @@ def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Questio
         waiting = np.flatnonzero(~joined)
         if not len(waiting):
             break
-        radius = _radii(session, topics)
+        radius = _radii(session, topics, quantile)
         centroids = np.asarray([t.centroid for t in topics], dtype=np.float32)
         best, sim = nearest_centroid(vectors[waiting], centroids)
         ok = sim >= radius[best]
@@ -212,14 +220,14 @@ def _attach(session: Session, topics: Sequence[Topic], pending: Sequence[Questio
     return joined
 
 
-def _radii(session: Session, topics: Sequence[Topic]) -> np.ndarray:
+def _radii(session: Session, topics: Sequence[Topic], quantile: float = ATTACH_QUANTILE) -> np.ndarray:
     """Each topic's `attach_radius`, from its members' similarities as stored (what the next run will read)."""
     sims: dict[int, list[float]] = defaultdict(list)
     for tid, sim in session.exec(
         select(Question.topic_id, Question.topic_similarity).where(col(Question.topic_id).is_not(None))
     ).all():
         sims[tid].append(sim or 0.0)
-    return np.array([attach_radius(np.asarray(sims.get(t.id or 0, []))) for t in topics])
+    return np.array([attach_radius(np.asarray(sims.get(t.id or 0, [])), quantile) for t in topics])
 
 
 def _explain_unassigned(
@@ -261,23 +269,33 @@ def _split_languages(runtime: Runtime, questions: Sequence[Question]) -> tuple[l
 def _place_foreign(
     session: Session, runtime: Runtime, foreign: Sequence[Question], discoverer: Discoverer
 ) -> tuple[int, int, int]:
-    """Put foreign-language questions into topics (see `clustering.crosslingual`).
+    """Put foreign-language questions into topics (see `clustering.crosslingual`), in three steps.
 
-    A question whose main-model vector already falls inside a topic's radius joins it first, by the same rule as
-    any other question: the language detector reads ~1% of short English questions ("Linq Join Question",
-    "Bash alias query") as another language, and those would otherwise be clustered apart into tiny topics
-    (on StackOverflow titles they made 2.8x the true number of topics instead of 1.15x). A question really
-    written in another language sits far from the English topics under the main model and goes on to the
-    multilingual placement. Returns (joined an existing topic, went into a new one, new topics).
+    1. A question whose main-model vector is as close to a topic's centroid as that topic's typical (median)
+       member joins it: the language detector reads ~1% of short English questions ("Linq Join Question", "Bash
+       alias query") as another language, and the English model reads those as well as any other. Not the
+       farthest member, as for English questions: the English-only main model puts every text in another
+       language in one loose region, so a broad topic's edge took all 30 of the demo's French, Spanish and German
+       questions.
+    2. The others are placed with the multilingual model, in the topic whose central English questions they are
+       closest to.
+    3. Those it cannot place join by the main model's ordinary rule (inside a topic's farthest-member radius):
+       misread English questions the multilingual model reads less well (on StackOverflow titles, clustering
+       them among themselves made 2.8x the true number of topics instead of 1.15x). What is left is clustered
+       among itself with the multilingual model, so a subject only asked about in French still becomes a topic.
+
+    Returns (joined an existing topic, went into a new one, new topics).
     """
     if not foreign or runtime.crosslingual is None:
         return 0, 0, 0
     session.flush()
     topics = session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
-    inside = _attach(session, topics, foreign, runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in foreign]))
-    foreign = [q for q, j in zip(foreign, inside, strict=True) if not j]
-    if not foreign:
-        return int(inside.sum()), 0, 0
+    vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in foreign])
+    close = _attach(session, topics, foreign, vectors, FOREIGN_JOIN_QUANTILE)
+    rest = np.flatnonzero(~close)
+    if not len(rest):
+        return int(close.sum()), 0, 0
+    foreign, vectors = [foreign[i] for i in rest], vectors[rest]
     rows = session.exec(
         select(Question.topic_id, Question.text, Question.topic_similarity, Question.language).where(
             col(Question.topic_id).is_not(None)
@@ -288,27 +306,38 @@ def _place_foreign(
         if not is_foreign(language):
             central[tid].append((-(sim or 0.0), text))
     texts = [[t for _, t in sorted(central.get(t.id or 0, []))] for t in topics]
-    fresh = any(q.unassigned_reason is None for q in foreign)
-    p = place(runtime.crosslingual, [q.text for q in foreign], texts, discoverer=discoverer if fresh else None)
-    groups = sorted({g for g in p.new_groups if g >= 0})
-    born = {g: Topic(label="") for g in groups}
+    p = place(runtime.crosslingual, [q.text for q in foreign], texts)
+    for q, idx, sim in zip(foreign, p.topic, p.similarity, strict=True):
+        if idx is not None:
+            q.topic_id, q.topic_similarity, q.unassigned_reason = topics[idx].id, sim, None
+    left = [i for i, idx in enumerate(p.topic) if idx is None]
+    session.flush()
+    inside = _attach(session, topics, [foreign[i] for i in left], vectors[left])
+    left = [i for i, j in zip(left, inside, strict=True) if not j]
+    fresh = any(foreign[i].unassigned_reason is None for i in left)
+    groups = group_leftovers(discoverer, p.vectors[left]) if fresh else [-1] * len(left)
+    born = {g: Topic(label="") for g in sorted(set(groups) - {-1})}
     session.add_all(born.values())
     session.flush()
-    for q, idx, sim, g in zip(foreign, p.topic, p.similarity, p.new_groups, strict=True):
-        q.topic_id = topics[idx].id if idx is not None else (born[g].id if g >= 0 else None)
-        q.topic_similarity = sim if q.topic_id is not None else None
+    for i, g in zip(left, groups, strict=True):
+        q = foreign[i]
+        q.topic_id = born[g].id if g >= 0 else None
+        q.topic_similarity = None
         q.unassigned_reason = (
             None
-            if q.topic_id is not None
-            else f"in another language: no topic's questions close enough (best cosine {sim:.2f} with the "
-            "multilingual model), and too few like it to make a topic"
+            if g >= 0
+            else f"in another language: no topic's questions close enough (best cosine {p.similarity[i]:.2f} with "
+            "the multilingual model), and too few like it to make a topic"
         )
     for g, t in born.items():
-        members = [q for q, gg in zip(foreign, p.new_groups, strict=True) if gg == g]
-        block = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in members]).astype(np.float64).sum(axis=0)
-        t.centroid = [round(float(x), 6) for x in block / max(float(np.linalg.norm(block)), 1e-12)]
-    joined = int(inside.sum()) + sum(1 for idx in p.topic if idx is not None)
-    return joined, sum(1 for idx, g in zip(p.topic, p.new_groups, strict=True) if idx is None and g >= 0), len(born)
+        members = [i for i, gg in zip(left, groups, strict=True) if gg == g]
+        block = vectors[members].astype(np.float64).sum(axis=0)
+        centre = block / max(float(np.linalg.norm(block)), 1e-12)
+        t.centroid = [round(float(x), 6) for x in centre]
+        for i in members:  # under the main model, like every stored similarity that a topic's radius is read from
+            foreign[i].topic_similarity = round(float(vectors[i] @ centre), 4)
+    into_new = sum(1 for g in groups if g >= 0)
+    return int(close.sum()) + len(foreign) - len(left), into_new, len(born)
 
 
 def refresh_topics(session: Session, runtime: Runtime) -> None:

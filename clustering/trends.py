@@ -80,9 +80,8 @@ class AccountTrend:
     """The leading indicator for one account: how fast its non-critical questions grew over the trailing 90 days.
 
     Overall growth is the seed's figure; an account's rising subject is usually one theme buried in steady
-    background volume, so the trend is also computed around each topic (the topic plus its `NEIGHBOURS` nearest
-    topics by centre, since one subject often spans two or three topics; a rank, not a cosine, so it means the same
-    for any embedding model and topic granularity) and the fastest-growing neighbourhood is the account's `focus`.
+    background volume, so the indicator looks for the subject whose questions come later in the window than the
+    account's others (see `account_trends`); that subject is the account's `focus`.
     """
 
     account_id: int
@@ -96,14 +95,78 @@ class AccountTrend:
     focus_topics: list[int]
     focus_weekly: list[int]
     focus_growth: float
+    """`trend_slope` of `focus_weekly`."""
+    focus_p: float
+    """How often a subject shifted as far towards recent weeks when the account's own weeks were shuffled (1: none)."""
     rising: bool
 
 
-NEIGHBOURS = 3
-"""A subject is a topic and its nearest topics by centre: one subject often spans two or three topics."""
-RISING_GROWTH = 2.0
+SCALES = (1, 2, 4, 8)
+"""A subject is a topic and its nearest topics by centre, at each of these sizes: one subject spans one to several
+topics, more the finer the topics are cut. A rank, not a cosine, so it means the same for any embedding model."""
+RECENT_WEEKS = 4
 RISING_MIN_RECENT = 6
-"""Questions in the focus over the last four weeks before a rise counts (so 0 → 2 questions is no alarm)."""
+"""Questions in the subject over the last four weeks before a rise counts (so 0 → 2 questions is no alarm)."""
+RISING_ALPHA = 0.05
+"""Largest `focus_p` that counts as rising: one account in twenty with no real rise would be flagged."""
+RISING_MIN_GROWTH = 1.0
+"""Smallest `focus_growth` that counts: the subject's fitted weekly rate about doubled over the 13 weeks."""
+SHUFFLES = 999
+ENOUGH_EXCEEDANCES = 20
+"""Shuffling stops once this many beat the account's own subject: its p-value is then plainly not small."""
+
+
+def _subject_z(weeks: np.ndarray, topic: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+    """Per permutation row of `weeks` and per (topic, scale): how much later its questions fall than the account's.
+
+    The z-score of the subject's mean week index against drawing that many of the account's questions at random
+    (without replacement), so subjects of every size are on one scale. A subject with fewer than
+    `RISING_MIN_RECENT` questions in the last four weeks, or holding all of the account's questions, scores -inf.
+    `weeks` is (rows, n), `topic` (n,) with -1 for a question in no topic, `nearest` (topics, max scale).
+    """
+    rows, n = weeks.shape
+    t = nearest.shape[0]
+    has = topic >= 0
+    offsets = (np.arange(rows)[:, None] * t + topic[has][None, :]).ravel()
+    w = weeks[:, has]
+    total = np.bincount(offsets, weights=w.ravel(), minlength=rows * t).reshape(rows, t)
+    recent = np.bincount(offsets, weights=(w >= TRAILING_WEEKS - RECENT_WEEKS).ravel(), minlength=rows * t)
+    recent = recent.reshape(rows, t)
+    count = np.bincount(topic[has], minlength=t).astype(np.float64)
+    scales = [k for k in SCALES if k <= nearest.shape[1]]
+    pick = [k - 1 for k in scales]
+    m = np.cumsum(count[nearest], axis=1)[:, pick]  # (topics, scales), the same for every row
+    s = np.cumsum(total[:, nearest], axis=2)[:, :, pick]  # (rows, topics, scales)
+    r = np.cumsum(recent[:, nearest], axis=2)[:, :, pick]
+    mu, var = float(weeks[0].mean()), float(weeks[0].var())
+    ok = (m > 0) & (m < n) & (var > 0)
+    se = np.sqrt(var / np.maximum(m, 1) * (n - m) / max(n - 1, 1))
+    z = (s / np.maximum(m, 1) - mu) / np.where(ok, se, 1.0)
+    return np.where(ok[None] & (r >= RISING_MIN_RECENT), z, -np.inf).reshape(rows, -1)
+
+
+def _focus(account_id: int, weeks: np.ndarray, topic: np.ndarray, nearest: np.ndarray) -> tuple[float, int | None]:
+    """(p-value, index of the best (topic, scale) in `_subject_z`'s columns) of an account's strongest subject.
+
+    The null is the account's own weeks shuffled among its questions: the same weekly totals (so the whole account
+    growing, or the season, is no signal by itself) with no subject favouring recent weeks. The account's best
+    subject is compared with the best subject of each shuffle, which is what makes looking at hundreds of subjects
+    at once fair: picking the fastest of a hundred noisy ones no longer passes for a rise. Seeded by the account,
+    so a page shows the same figure on every load.
+    """
+    observed = _subject_z(weeks[None, :], topic, nearest)[0]
+    if not len(observed) or not np.isfinite(observed.max()):
+        return 1.0, None
+    best, rng = float(observed.max()), np.random.default_rng(account_id)
+    exceed = done = 0
+    while done < SHUFFLES:
+        batch = min(100, SHUFFLES - done)
+        null = _subject_z(rng.permuted(np.tile(weeks, (batch, 1)), axis=1), topic, nearest).max(axis=1)
+        exceed += int((null >= best).sum())
+        done += batch
+        if exceed >= ENOUGH_EXCEEDANCES:
+            return exceed / done, int(observed.argmax())
+    return (exceed + 1) / (SHUFFLES + 1), int(observed.argmax())
 
 
 def account_trends(
@@ -112,33 +175,44 @@ def account_trends(
     centroids: dict[int, Sequence[float]],
     now: datetime,
 ) -> list[AccountTrend]:
-    """Per account from (account id, created at, priority, topic id) rows; rising first, then fastest focus."""
+    """Per account from (account id, created at, priority, topic id) rows; rising first, then the surest.
+
+    An account is rising when one subject (a topic and its nearest topics, `SCALES`) has its questions later in
+    the 13 weeks than the account's others by more than the best subject of 95% of shuffles of the account's own
+    weeks (`RISING_ALPHA`), at least doubled its fitted weekly rate (`RISING_MIN_GROWTH`) and had
+    `RISING_MIN_RECENT` questions in the last four weeks. A bare "fastest-growing subject above a fixed growth"
+    flagged accounts whose fastest of a hundred subjects was noise; how many subjects there are depends on the
+    topic granularity, which the data decides.
+    """
     since = now - timedelta(days=7 * TRAILING_WEEKS)
     ids = sorted(centroids)
-    neighbours: dict[int, list[int]] = {}
+    position = {t: i for i, t in enumerate(ids)}
+    nearest = np.zeros((0, 0), dtype=np.int64)
     if ids:
         c = np.asarray([centroids[t] for t in ids], dtype=np.float32)
-        sims = c @ c.T
-        nearest = np.argsort(-sims, axis=1, kind="stable")[:, : NEIGHBOURS + 1]
-        neighbours = {t: [ids[j] for j in nearest[i]] for i, t in enumerate(ids)}
-    stamps: dict[int, list[datetime]] = {aid: [] for aid in names}
-    by_topic: dict[tuple[int, int], list[datetime]] = {}
+        nearest = np.argsort(-(c @ c.T), axis=1, kind="stable")[:, : max(SCALES)]
+    stamps: dict[int, list[tuple[datetime, int]]] = {aid: [] for aid in names}
     for aid, created, priority, tid in rows:
         if aid not in stamps or not since <= created <= now or (priority or "").lower() in CRITICAL_PRIORITIES:
             continue
-        stamps[aid].append(created)
-        if tid is not None:
-            by_topic.setdefault((aid, tid), []).append(created)
+        stamps[aid].append((created, position.get(tid, -1) if tid is not None else -1))
     out = []
-    for aid, times in stamps.items():
+    for aid, asked in stamps.items():
+        times = [t for t, _ in asked]
         weekly = trailing_weeks(times, now)
         recent = sum(t >= now - timedelta(days=30) for t in times)
-        focus: tuple[float, list[int], list[int]] = (0.0, [], [0] * TRAILING_WEEKS)
-        for near in neighbours.values():
-            w = trailing_weeks([t for u in near for t in by_topic.get((aid, u), [])], now)
-            g = trend_slope(w)
-            if sum(w[-4:]) >= RISING_MIN_RECENT and g > focus[0]:
-                focus = (g, near, w)
+        weeks = np.array([TRAILING_WEEKS - 1 - (now - t).days // 7 for t in times], dtype=np.float64)
+        topic = np.array([i for _, i in asked], dtype=np.int64)
+        p, best = _focus(aid, weeks, topic, nearest) if len(ids) and len(times) else (1.0, None)
+        focus_topics: list[int] = []
+        focus_weekly = [0] * TRAILING_WEEKS
+        if best is not None:
+            scales = [k for k in SCALES if k <= nearest.shape[1]]
+            centre, scale = divmod(best, len(scales))
+            focus_topics = [ids[j] for j in nearest[centre, : scales[scale]]]
+            inside = set(focus_topics)
+            focus_weekly = trailing_weeks([t for t, i in asked if i >= 0 and ids[i] in inside], now)
+        focus_growth = trend_slope(focus_weekly)
         out.append(
             AccountTrend(
                 account_id=aid,
@@ -147,13 +221,14 @@ def account_trends(
                 growth=round(trend_slope(weekly), 3),
                 last_30_days=recent,
                 previous_60_days=len(times) - recent,
-                focus_topics=focus[1],
-                focus_weekly=focus[2],
-                focus_growth=round(focus[0], 3),
-                rising=focus[0] >= RISING_GROWTH,
+                focus_topics=focus_topics,
+                focus_weekly=focus_weekly,
+                focus_growth=round(focus_growth, 3),
+                focus_p=round(p, 4),
+                rising=best is not None and p <= RISING_ALPHA and focus_growth >= RISING_MIN_GROWTH,
             )
         )
-    return sorted(out, key=lambda t: (not t.rising, -t.focus_growth, -t.growth, t.account))
+    return sorted(out, key=lambda t: (not t.rising, t.focus_p, -t.focus_growth, -t.growth, t.account))
 
 
 @dataclass(frozen=True)
