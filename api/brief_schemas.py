@@ -79,6 +79,7 @@ class VelocityOut(_Out):
     focus_topics: list[tuple[int, str]]
     focus_weekly: list[int]
     focus_growth: float
+    focus_p: float
     rising: bool
 
 

@@ -146,11 +146,16 @@ class AccountTrendOut(BaseModel):
     growth: float = Field(description="Fitted growth over the 90 days relative to the mean (1.0 ≈ doubled).")
     last_30_days: int
     previous_60_days: int
-    focus_topics: list[int] = Field(description="The topic neighbourhood growing fastest for this account.")
+    focus_topics: list[int] = Field(
+        description="The subject (a topic and its nearest topics) whose questions moved most towards recent weeks."
+    )
     focus_weekly: list[int]
-    focus_growth: float
+    focus_growth: float = Field(description="Fitted growth of focus_weekly relative to its mean (1.0 ≈ doubled).")
+    focus_p: float = Field(
+        description="Share of shuffles of the account's own weeks in which some subject moved as far (1.0: none)."
+    )
     rising: bool = Field(
-        description="The leading indicator fired: focus_growth ≥ 2, a subject that rose from next to nothing."
+        description="The leading indicator fired: focus_p ≤ 0.05, focus_growth ≥ 1 and ≥ 6 questions in 4 weeks."
     )
 
 

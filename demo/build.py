@@ -6,7 +6,7 @@ weeks and written out the way the real tools export them: a Zendesk incremental-
 with comments, side-loaded users and organizations) and a Slack workspace export zip (Slack Connect channels,
 threads, staff replies, joins, bot posts and "thanks!" noise). `demo/intents.json` records which intents the help
 center documents fully, partly or not at all (the planted gaps). One account, Brightline Logistics, files a
-steadily rising number of "my transfer never arrived" tickets over the last four months (39 in all).
+steadily rising number of "my transfer never arrived" tickets over the last four months (54 in all).
 
 Run: `python -m demo.build OUT_DIR [--end YYYY-MM-DD] [--seed N]` (or `docgap demo`, which also ingests it).
 """
@@ -30,7 +30,7 @@ WEEKS = 26
 TARGET_QUESTIONS = 2000
 RISING_ACCOUNT = "Brightline Logistics"
 RISING_INTENT = "transfer_not_received_by_recipient"
-RISING_PER_WEEK = [0, 1, 1, 1, 1, 2, 1, 2, 2, 3, 3, 3, 4, 4, 5, 6]  # 39 over the last 16 weeks
+RISING_PER_WEEK = [0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8]  # 54 over the last 16 weeks
 STAFF_DOMAIN = "fernpay.com"
 CHATTER = "(chatter)"
 """The intent recorded in truth.csv for channel messages that ask nothing."""

@@ -125,6 +125,7 @@ class Velocity:
     focus_topics: list[tuple[int, str]]
     focus_weekly: list[int]
     focus_growth: float
+    focus_p: float
     rising: bool
 
 
@@ -277,7 +278,7 @@ def _velocity(trend: AccountTrend | None, labels: dict[int, str], rows: list[_Ro
     focus = sorted(trend.focus_topics, key=lambda t: (-asked.get(t, 0), t))
     return Velocity(trend.weekly, trend.growth, trend.last_30_days, trend.previous_60_days,
                     [(t, labels.get(t, f"topic #{t}")) for t in focus], trend.focus_weekly, trend.focus_growth,
-                    trend.rising)  # fmt: skip
+                    trend.focus_p, trend.rising)  # fmt: skip
 
 
 def _sentiment(runtime: Runtime, account_id: int, start: datetime, end: datetime) -> Sentiment:

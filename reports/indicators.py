@@ -25,7 +25,8 @@ from reports.sentiment import SCORED_LANGUAGES, question_text, score_text
 MAX_EVIDENCE_QUESTIONS = 25
 """Question ids kept as a flag's evidence (newest first): enough to read, small enough to store on every check."""
 
-# Question velocity: `clustering.trends` decides (RISING_GROWTH, RISING_MIN_RECENT); the flag reuses it as is.
+# Question velocity: `clustering.trends` decides (RISING_ALPHA, RISING_MIN_GROWTH, RISING_MIN_RECENT); the flag
+# reuses it as is.
 
 REPEAT_WINDOW_DAYS = 28
 """Repeats are counted over the last four weeks: a person asking the same thing again soon after is a sign the
@@ -182,8 +183,12 @@ def account_velocity(snap: Snapshot) -> list[AccountTrend]:
 
 
 def velocity(snap: Snapshot) -> list[Finding]:
-    """`AccountTrend.rising`: the account's fastest-growing subject at least tripled its rate over 90 days."""
-    from clustering.trends import CRITICAL_PRIORITIES, RISING_GROWTH
+    """`AccountTrend.rising`: one subject's questions moved towards recent weeks more than chance explains.
+
+    The strength is how far the p-value is past the threshold on a log scale (1 at `RISING_ALPHA`, 2 at its
+    square), so a sure rise outranks a marginal one whatever the subject's size.
+    """
+    from clustering.trends import CRITICAL_PRIORITIES, RISING_ALPHA
 
     out = []
     for t in account_velocity(snap):
@@ -199,10 +204,12 @@ def velocity(snap: Snapshot) -> list[Finding]:
         weekly = ", ".join(str(n) for n in t.focus_weekly[-4:])
         before = sum(t.focus_weekly[:-4]) / max(len(t.focus_weekly) - 4, 1)
         text = (f"Questions about “{subject}” came at {weekly} a week over the last four weeks, from {before:.1f} a "
-                f"week before; 90-day trend {t.focus_growth:+.1f} (flag at {RISING_GROWTH:+.1f}).")
+                f"week before; 90-day trend {t.focus_growth:+.1f}. Shuffling the account's own weeks put a subject "
+                f"this far towards recent weeks in {t.focus_p:.1%} of tries (flag at {RISING_ALPHA:.0%} or less).")
         summary = f"“{subject}” rising: {sum(t.focus_weekly[-4:])} questions in 4 weeks, trend {t.focus_growth:+.1f}"
         ev = Evidence(text, _newest(qs), _weeks([q.created_at for q in recent]), _links(t.account_id, topics[:3]))
-        out.append(Finding(t.account_id, "velocity", round(t.focus_growth / RISING_GROWTH, 2), summary, ev))
+        strength = math.log(max(t.focus_p, 1e-6)) / math.log(RISING_ALPHA)
+        out.append(Finding(t.account_id, "velocity", round(strength, 2), summary, ev))
     return out
 
 

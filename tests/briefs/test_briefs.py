@@ -49,7 +49,8 @@ def test_the_rising_account_brief_shows_its_rise_flags_topics_and_gaps(flagged: 
     assert (b.questions, b.previous_questions) == (len(asked), len(before)) and b.questions > 0
     assert b.period_end == (end - timedelta(seconds=1)).date() and b.period_start == start.date()
 
-    assert b.velocity is not None and b.velocity.rising and b.velocity.focus_growth >= 2.0
+    assert b.velocity is not None and b.velocity.rising and b.velocity.focus_growth >= 1.0
+    assert b.velocity.focus_p <= 0.05
     velocity = next(f for f in b.flags if f.kind == "velocity")
     assert velocity.question_ids and velocity.weeks and velocity.examples
     assert _owner(flagged, [i for f in b.flags for i in f.question_ids]) == {b.account_id}

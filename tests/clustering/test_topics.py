@@ -22,7 +22,9 @@ def test_demo_has_enough_topics_with_covered_and_gaps(demo_runtime) -> None:  # 
     topics = _topics(demo_runtime)
     kinds = Counter(t.gap_kind or "covered" for t in topics.values())
     assert len(topics) >= 20
-    assert kinds["covered"] >= 10 and kinds["missing"] >= 5
+    # Coarser topics put some undocumented intents together with documented neighbours: "partial", not "missing"
+    # (which ones surface is `test_planted_gaps_mostly_surface`'s business).
+    assert kinds["covered"] >= 10 and kinds["missing"] >= 3 and kinds["missing"] + kinds["partial"] >= 10
 
 
 def test_planted_gaps_mostly_surface(demo_runtime, demo_sources: Path) -> None:  # type: ignore[no-untyped-def]
