@@ -6,14 +6,14 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlmodel import Session, col, func, select
 
 from core.models import Account, ChatTurn, Question, Topic, TopicEvent
 from core.runtime import Runtime
-from tests.conftest import WEB_USERS, LiveServer, logged_in
+from tests.conftest import NOW, WEB_USERS, LiveServer, logged_in
 from usecases.answers import ask
 from usecases.paging import PAGE_SIZE
 from usecases.permissions import user_actor
@@ -147,8 +147,14 @@ def test_changes_made_through_the_use_cases_land_on_the_right_accounts(demo_copy
     label = "Card <script>alert(1)</script> & limits"
     before = {a: expected_counts(demo_copy, a) for a in (mine, other)}
 
-    change_topic(demo_copy, user_actor("wes", "docs_writer"), topic_id, status, label=label)
-    ask(demo_copy, user_actor("ada", "account_manager"), "Why was <b>my</b> card declined?", account=names[mine])
+    # Each at its own time after the tests' clock: the session's demo may already hold entries stamped NOW (other
+    # tests chat on it), and equal times would leave "newest first" to the tie-break.
+    def at(minutes: int) -> Runtime:
+        return Runtime(demo_copy.settings, clock=lambda: NOW + timedelta(minutes=minutes),
+                       embedder_override=demo_copy.embedder)  # fmt: skip
+
+    change_topic(at(1), user_actor("wes", "docs_writer"), topic_id, status, label=label)
+    ask(at(2), user_actor("ada", "account_manager"), "Why was <b>my</b> card declined?", account=names[mine])
 
     with LiveServer(demo_copy) as server, logged_in(server.url, *AM) as (client, _):
         page = client.get(f"/accounts/{mine}/timeline").text
