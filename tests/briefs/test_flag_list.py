@@ -156,7 +156,7 @@ def test_the_page_for_every_role_open_first_with_evidence_and_links(server: Live
     for role in WEB_USERS:
         with logged_in(server.url, *WEB_USERS[role]) as (client, _):
             html = client.get("/flags").text
-            assert '<a href="/flags" class="on">Risk flags</a>' in html, "in the nav"
+            assert '<a href="/flags" class="on" aria-current="true">Risk flags</a>' in html, "in the nav"
             assert html.index('<section id="open">') < html.index('<section id="cleared">')
             found = [int(i) for i in re.findall(r'<tr id="flag-(\d+)"', html)]
             assert found == [r.id for r in listed.rows], role
