@@ -244,7 +244,8 @@ def test_a_damaged_or_foreign_archive_is_refused_clearly_and_changes_nothing(
     target = make_runtime(tmp_path / "target", embedder)
     with pytest.raises(BackupError, match=message):
         restore(target, OPERATOR, bad)
-    assert not any(_tables(target).values()), "a refused restore wrote rows"
+    rows = {t: r for t, r in _tables(target).items() if t != "alembic_version"}  # opening the instance stamps it
+    assert not any(rows.values()), "a refused restore wrote rows"
     assert not VectorStore.open("", target.settings.chroma_path).collection_names()
     assert not (target.settings.data_dir / "profiles").exists()
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, col, select, update
+from sqlmodel import Session, col, select, update
 
-from core import __version__
+from core import __version__, migrations
 from core.backup import (
     FORMAT_VERSION,
     PGDUMP_MEMBER,
@@ -45,7 +45,6 @@ from core.backup import (
     write_archive,
     write_dump,
 )
-from core.db import add_missing_columns
 from core.models import Chunk, Document, Question
 from core.profiles import canonical_name
 from core.runtime import Runtime
@@ -208,7 +207,7 @@ def _existing_data(runtime: Runtime, manifest: Manifest) -> list[str]:
     """What the target instance already holds that a restore would replace."""
     counts = table_counts(runtime.engine)
     held = [f"{counts[t]:,} {label}" for t, label in _NAMED.items() if counts.get(t)]
-    if others := sum(n for t, n in counts.items() if t not in _NAMED):
+    if others := sum(n for t, n in counts.items() if t not in _NAMED and t != migrations.VERSION_TABLE):
         held.append(f"{others:,} other rows")
     held += [f"{n:,} vectors in {c!r}" for c, n in vector_counts(_store(runtime)).items() if n]
     data_dir = runtime.settings.data_dir
@@ -245,8 +244,9 @@ def restore(runtime: Runtime, actor: Actor, path: Path, force: bool = False) -> 
         else:
             pg_restore(settings.resolved_database_url, unpacked / PGDUMP_MEMBER)
         runtime.engine.dispose()
-        SQLModel.metadata.create_all(runtime.engine)  # an older docgap's backup: add what this version has since
-        add_missing_columns(runtime.engine)
+        if migrations.VERSION_TABLE not in manifest.tables:  # made before migrations: a PostgreSQL target keeps its own
+            migrations.forget_revision(runtime.engine)
+        migrations.upgrade(runtime.engine)  # an older docgap's backup: add what this version has since
         forget_lexical_index(runtime)
         store = _store(runtime)
         for name in store.collection_names():
