@@ -23,6 +23,7 @@ from cli.alerts import app as alerts_app
 from cli.backup import app as backup_app
 from cli.briefs import app as briefs_app
 from cli.common import err, fail, out, runtime
+from cli.db import app as db_app
 from cli.tickets import app as tickets_app
 from core.runtime import Runtime
 from ingest.records import IngestError, QuestionRecord
@@ -50,6 +51,7 @@ app.add_typer(briefs_app, name="brief")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands
+app.add_typer(db_app, name="db")
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
@@ -713,12 +715,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app (gap board, chat, accounts, reports) and the JSON API (OpenAPI at /docs)."""
+    """Serve the web app (gap board, chat, accounts, reports) and the JSON API (OpenAPI at /docs).
+
+    The database is brought to this version's schema first (as `docgap db upgrade` does), before listening.
+    """
     import uvicorn
 
     from server.app import create_app
 
     rt = runtime()
+    rt.engine  # noqa: B018  (opening the database migrates it: a schema problem stops here, not at the first page)
     base = f"http://{host}:{port}"
     out.print(
         f"\n[bold]docgap is running on {base}/[/]  (Ctrl+C to stop)\n"

@@ -23,7 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
@@ -170,3 +170,61 @@ def new_revision(message: str) -> Path:
     head.cache_clear()
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a database stands, for `docgap db`: its revision against the head of the scripts that shipped."""
+
+    database: str
+    """The SQLite file, or the URL with its password hidden."""
+    revision: str | None
+    head: str
+    predates_migrations: bool = False
+
+    @property
+    def is_head(self) -> bool:
+        return self.revision == self.head
+
+    def label(self) -> str:
+        if self.revision is None:
+            return "none (made before migrations)" if self.predates_migrations else "none (empty database)"
+        return f"{self.revision} (head)" if self.is_head else f"{self.revision} (behind the head, {self.head})"
+
+
+def _where(url: str) -> tuple[str, Path | None]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return parsed.database, Path(parsed.database)
+    return parsed.render_as_string(hide_password=True), None
+
+
+def status(url: str) -> Status:
+    """The database's revision, read without changing anything (a SQLite file that is not there is not made)."""
+    from core.db import make_engine  # core.db migrates through this module
+
+    where, file = _where(url)
+    if file is not None and not file.exists():
+        return Status(where, None, head())
+    engine = make_engine(url, upgrade=False)
+    try:
+        revision = current(engine)
+        return Status(where, revision, head(), revision is None and has_tables(engine))
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(url: str) -> tuple[Status, Upgrade]:
+    """`docgap db upgrade`: where the database stood, and what upgrading it to the head did."""
+    from core.db import make_engine
+
+    where, file = _where(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url, upgrade=False)
+    try:
+        before = current(engine)
+        was = Status(where, before, head(), before is None and has_tables(engine))
+        return was, upgrade(engine)
+    finally:
+        engine.dispose()
