@@ -59,7 +59,7 @@ def _create_missing_tables(engine: Engine, baseline: Schema) -> list[str]:
         if {c.name for c in table.columns} != baseline.columns[table.name]:
             raise RuntimeError(
                 f"the database predates migrations and lacks the table {table.name!r}, whose columns have changed "
-                "since the baseline; open it once with docgap 0.1 (the last release before migrations), then again"
+                "since the baseline; open it once with a docgap whose newest revision is the baseline, then again"
             )
         with engine.begin() as conn:
             table.create(conn)  # with its indexes
