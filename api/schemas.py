@@ -36,8 +36,17 @@ class AnswerResponse(BaseModel):
     covered: bool = Field(description="False when the docs do not seem to answer the question.")
     topic_id: int | None
     topic: TopicRef | None
-    mode: str = Field(description='"llm" when written by the configured model, "offline" when extracted.')
+    mode: str = Field(
+        description='"llm" when written by the configured model, "offline" when extracted, "no docs" when no '
+        "documentation is indexed yet (the answer then says how to add it)."
+    )
     turn_id: int | None = Field(default=None, description="Id for `POST /v1/answers/{turn_id}/feedback`.")
+    reason: str | None = Field(
+        default=None,
+        description='Why the answer abstains (null when it answers): "not covered" when the indexed docs do not '
+        'seem to answer the question, "no docs indexed" when there are no docs to answer from yet '
+        "(`docgap ingest docs`).",
+    )
 
 
 class FeedbackIn(BaseModel):

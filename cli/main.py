@@ -491,8 +491,15 @@ def ask(
     """
     from core.llm import LLMError
     from retrieval.answer import answer_question, stream_answer
+    from usecases.answers import no_docs_answer
 
     rt = runtime()
+    empty = no_docs_answer(rt, question)
+    if empty is not None:
+        if as_json:
+            print(json.dumps(empty.to_dict(), indent=1))
+            raise typer.Exit(1)
+        fail(empty.answer)
     if rt.llm is not None and not as_json and sys.stdout.isatty():
         result, pieces = stream_answer(rt, question, account=account, top_k=top_k)
         try:

@@ -2,6 +2,9 @@
 
 What a person asks in the chat is kept as theirs (`ChatTurn.user_id`): their history on the chat page, and their
 thumbs up or down, which count in the gap score of the answer's topic.
+
+Before any doc is indexed there is nothing to answer from: the answer says so and how to add the docs
+(`no_docs_answer`), rather than "not covered", and is not recorded as a gap signal (every question would be one).
 """
 
 from __future__ import annotations
@@ -14,14 +17,37 @@ from sqlmodel import Session, col, select
 from core.models import ChatTurn
 from core.runtime import Runtime
 from retrieval.answer import Answer, answer_question, record_feedback
+from usecases.docs import docs_indexed
 from usecases.permissions import Actor, Permission, PermissionDenied, require
 
 HISTORY = 10
+NO_DOCS = "no docs"
+"""`Answer.mode` of the answer given before any doc is indexed (no writer: nothing to answer from)."""
+NO_DOCS_INDEXED = "no docs indexed"
+"""Why such an answer abstains, as the API says it (`AnswerResponse.reason`)."""
+NO_DOCS_TEXT = (
+    "No docs are indexed yet, so there is nothing to answer from. Add your documentation with "
+    "`docgap ingest docs ./path/to/docs` (or `docgap ingest docs --sitemap URL`, or `--openapi FILE` for an API "
+    "spec), then ask again."
+)
+
+
+def no_docs_answer(runtime: Runtime, question: str) -> Answer | None:
+    """The answer when no doc is indexed yet (None once one is): it says so and how to add docs.
+
+    Not "not covered": that would blame the docs for a question they were never given the chance to answer.
+    """
+    if docs_indexed(runtime):
+        return None
+    return Answer(question, NO_DOCS_TEXT, [], 0.0, False, None, None, NO_DOCS)
 
 
 def ask(runtime: Runtime, actor: Actor, question: str, account: str | None = None, top_k: int = 5) -> Answer:
+    """A cited answer from the docs, or an honest abstention: "not covered", or "no docs indexed" yet."""
     require(actor, Permission.ASK)
-    return answer_question(runtime, question, account=account, top_k=top_k, asked_by=actor.user_id)
+    return no_docs_answer(runtime, question) or answer_question(
+        runtime, question, account=account, top_k=top_k, asked_by=actor.user_id
+    )
 
 
 def rate_answer(runtime: Runtime, actor: Actor, turn_id: int, helpful: bool) -> bool:

@@ -22,7 +22,7 @@ from ingest.redact import redact
 from retrieval.answer import Answer, keep_links, link_targets, stream_answer, strip_markup
 from usecases import account_questions as accounts
 from usecases.accounts import account_names
-from usecases.answers import ask
+from usecases.answers import ask, no_docs_answer
 from usecases.permissions import Actor, Permission, require
 
 ACCOUNT_DATA = "account data"
@@ -74,11 +74,11 @@ def stream_chat(
 ) -> tuple[Answer, Iterator[str]]:
     """The chat's answer as it is written: (the `Answer`, complete once the text iterator is drained).
 
-    Only an LLM writes piece by piece (a doc answer streams as the model writes it); an offline answer, or one
-    written from the account data, comes as one piece.
+    Only an LLM writes piece by piece (a doc answer streams as the model writes it); an offline answer, one
+    written from the account data, or the "no docs indexed yet" answer comes as one piece.
     """
     routed = _route(runtime, actor, question, account)
-    if routed == DOCS and runtime.llm is not None:
+    if routed == DOCS and runtime.llm is not None and no_docs_answer(runtime, question) is None:
         return stream_answer(runtime, question, account=account, asked_by=actor.user_id)
     answer = ask(runtime, actor, question, account=account) if routed == DOCS else routed
     return answer, iter([answer.answer])

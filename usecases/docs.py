@@ -46,6 +46,12 @@ def section_heading(section: str, title: str) -> str:
     return " › ".join(_section_parts(section, title))
 
 
+def docs_indexed(runtime: Runtime) -> bool:
+    """Whether any doc passage is indexed: without one there is nothing to answer from or judge coverage against."""
+    with Session(runtime.engine) as session:
+        return session.exec(select(Chunk.id).limit(1)).first() is not None
+
+
 def doc_page(runtime: Runtime, url: str) -> DocPage | None:
     with Session(runtime.engine) as session:
         doc = session.exec(select(Document).where(Document.url == url.split("#")[0])).first()
@@ -71,5 +77,3 @@ def doc_page(runtime: Runtime, url: str) -> DocPage | None:
         shown = parts
         page.sections.append(DocSection(anchor, section, headings, text))
     return page
-
-

@@ -23,6 +23,7 @@ from retrieval.answer import Answer
 from usecases import chat as chatting
 from usecases.accounts import account_names
 from usecases.answers import history, rate_answer
+from usecases.docs import docs_indexed
 from usecases.users import SignedIn
 from web.auth import FormUser, UserDep, current_user
 from web.routes import render, templates
@@ -35,7 +36,8 @@ Question = Annotated[str, Form(min_length=1, max_length=4000)]
 def _page(request: Request, runtime: Runtime, user: SignedIn, answer: Answer | None, question: str,
           account: str) -> HTMLResponse:  # fmt: skip
     return render(request, "chat.html", runtime, answer=answer, question=question, account=account,
-                  accounts=account_names(runtime), history=history(runtime, user.actor))  # fmt: skip
+                  accounts=account_names(runtime), history=history(runtime, user.actor),
+                  docs_indexed=docs_indexed(runtime))  # fmt: skip
 
 
 @router.get("/chat", response_class=HTMLResponse)

@@ -1,4 +1,7 @@
-"""`POST /v1/answers`: a suggested answer from the docs, with citations, or an honest "not covered"."""
+"""`POST /v1/answers`: a suggested answer from the docs, with citations, or an honest abstention.
+
+It abstains with "not covered" when the docs do not seem to answer, and with "no docs indexed" before any doc is.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from api.auth import AUTH_RESPONSES, AskKey
 from api.deps import RuntimeDep
 from api.schemas import AnswerRequest, AnswerResponse, TopicRef
 from retrieval.answer import Answer
-from usecases.answers import ask
+from usecases.answers import NO_DOCS, NO_DOCS_INDEXED, ask
 
 router = APIRouter(prefix="/v1", tags=["answers"], responses=AUTH_RESPONSES)
 
@@ -23,6 +26,7 @@ def create_answer(body: AnswerRequest, runtime: RuntimeDep, actor: AskKey) -> An
 
 def answer_response(a: Answer) -> AnswerResponse:
     """The API's answer object (shared with `POST /v1/questions`)."""
+    reason = None if a.covered else NO_DOCS_INDEXED if a.mode == NO_DOCS else "not covered"
     return AnswerResponse(
         answer=a.answer,
         citations=[asdict(c) for c in a.citations],  # type: ignore[misc]
@@ -32,4 +36,5 @@ def answer_response(a: Answer) -> AnswerResponse:
         topic=TopicRef(id=a.topic_id, label=a.topic_label or "") if a.topic_id else None,
         mode=a.mode,
         turn_id=a.turn_id,
+        reason=reason,
     )

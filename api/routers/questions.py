@@ -19,6 +19,7 @@ from api.routers.answers import answer_response
 from api.schemas import QuestionIn, QuestionOut
 from ingest.records import AccountHint, IngestResult, QuestionRecord
 from retrieval.answer import answer_question
+from usecases.answers import no_docs_answer
 from usecases.permissions import Permission
 from usecases.questions import import_one, stored_question
 
@@ -69,7 +70,9 @@ def post_question(body: QuestionIn, runtime: RuntimeDep) -> QuestionOut:
     stored = stored_question(runtime, body.source, external_id)
     # Retrieval works best on the cleaned text; the question itself is the gap signal, so no chat turn is recorded.
     asked = stored.text if stored is not None else body.text
-    answer = answer_question(runtime, asked, account=body.account, top_k=body.top_k, record=False)
+    answer = no_docs_answer(runtime, asked) or answer_question(
+        runtime, asked, account=body.account, top_k=body.top_k, record=False
+    )
     return QuestionOut(
         question_id=stored.id if stored else None,
         external_id=external_id,
