@@ -18,8 +18,8 @@ from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
 from web.briefs import router as brief_pages
 from web.chat import router as chat_router
+from web.errors import EXCEPTION_HANDLERS
 from web.flags import router as flag_pages
-from web.login import EXCEPTION_HANDLERS
 from web.login import router as login_router
 from web.routes import router as web_router
 from web.tickets import router as tickets_pages

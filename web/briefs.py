@@ -35,7 +35,7 @@ def _account(runtime: Runtime, user: SignedIn, account_id: int, days: str | None
     try:
         return account_brief(runtime, user.actor, account_id, _days(days))
     except UnknownAccount as exc:
-        raise HTTPException(404, "no such account") from exc
+        raise HTTPException(404, f"there is no account {account_id}") from exc
 
 
 def _pdf(request: Request, brief: Brief, name: str) -> Response:

@@ -1,4 +1,4 @@
-"""The login form, logging out, and the pages shown when a request is sent to log in or refused."""
+"""The login form and logging out (the pages a refused or failed request gets are in `web.errors`)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep
-from usecases.permissions import PermissionDenied
 from usecases.users import LoginRefused, log_in, log_out, signed_in
 from web.auth import (
     SESSION_COOKIE,
     FormUser,
-    LoginRequired,
     check_login_form,
-    login_url,
     new_login_token,
     safe_next,
     set_login_cookie,
@@ -70,17 +67,3 @@ def logout(request: Request, runtime: RuntimeDep, user: FormUser) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-def to_login(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
-    return RedirectResponse(login_url(exc.next_path), status_code=303)
-
-
-def forbidden(request: Request, exc: Exception) -> Response:
-    runtime = request.app.state.runtime
-    return render(request, "forbidden.html", runtime, status_code=403, reason=str(exc))
-
-
-EXCEPTION_HANDLERS = {LoginRequired: to_login, PermissionDenied: forbidden}
-"""Registered on the app by `server.app.create_app`."""

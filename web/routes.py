@@ -96,7 +96,7 @@ def _positive(value: str | None) -> int | None:
 def topic(request: Request, topic_id: int, runtime: RuntimeDep):
     page = topic_page(runtime, topic_id)
     if page is None:
-        raise HTTPException(404, "no such topic")
+        raise HTTPException(404, f"there is no topic {topic_id}")
     return render(request, "topic.html", runtime, p=page, tk=ticket_panel(runtime, topic_id))
 
 
@@ -105,7 +105,7 @@ def topic_evidence(request: Request, topic_id: int, runtime: RuntimeDep, back: s
     """The board's evidence drawer alone (HTMX swaps it in); `back` is the board URL its close link returns to."""
     page = topic_page(runtime, topic_id)
     if page is None:
-        raise HTTPException(404, "no such topic")
+        raise HTTPException(404, f"there is no topic {topic_id}")
     return render(request, "board_evidence.html", runtime, ev=page, back=safe_next(back),
                   ev_ticket=newest_ticket(runtime, topic_id))  # fmt: skip
 
@@ -197,7 +197,7 @@ def accounts(request: Request, runtime: RuntimeDep):
 def account(request: Request, account_id: int, runtime: RuntimeDep, page: int = 1):
     p = account_page(runtime, account_id, page)
     if p is None:
-        raise HTTPException(404, "no such account")
+        raise HTTPException(404, f"there is no account {account_id}")
     return render(request, "account.html", runtime, p=p)
 
 
@@ -208,7 +208,7 @@ def account_timeline(
     """Everything about the account in time order; `kind` and `page` come from the page's links."""
     p = timeline_page(runtime, user.actor, account_id, kind or None, page)
     if p is None:
-        raise HTTPException(404, "no such account")
+        raise HTTPException(404, f"there is no account {account_id}")
     return render(request, "timeline.html", runtime, p=p)
 
 
@@ -216,7 +216,7 @@ def account_timeline(
 def doc(request: Request, url: str, runtime: RuntimeDep):
     p = doc_page(runtime, url)
     if p is None:
-        raise HTTPException(404, "no such page in the doc index")
+        raise HTTPException(404, f"`{url}` is not a page in the doc index")
     return render(request, "doc.html", runtime, p=p)
 
 
@@ -237,5 +237,7 @@ def latest_report(request: Request, runtime: RuntimeDep):
 def weekly(request: Request, week: date, runtime: RuntimeDep):
     report = weekly_report(runtime, week)
     if report is None:
-        raise HTTPException(404, "no report for that week; run `docgap report weekly --week DATE`")
+        raise HTTPException(
+            404, f"there is no weekly report for the week of {week}; `docgap report weekly --week {week}` writes one"
+        )
     return render(request, "report.html", runtime, report=report)

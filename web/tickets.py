@@ -72,6 +72,6 @@ def markdown(ticket_id: int, runtime: RuntimeDep, user: UserDep) -> PlainTextRes
     """The ticket as Markdown (what `--to markdown` writes), to paste into a tracker docgap does not know."""
     text = ticket_markdown(runtime, user.actor, ticket_id)
     if text is None:
-        raise HTTPException(404, "no such ticket")
+        raise HTTPException(404, f"there is no ticket {ticket_id}")
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                              headers={"Content-Disposition": f'inline; filename="ticket-{ticket_id}.md"'})  # fmt: skip
