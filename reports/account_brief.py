@@ -33,6 +33,7 @@ from core.llm import LLMError
 from core.models import Account, ChatTurn, Question, Topic
 from core.runtime import Runtime
 from reports.actions import (
+    CHECK_IN,
     Action,
     Rising,
     TicketRef,
@@ -360,6 +361,15 @@ def _load(runtime: Runtime, account_id: int, days: int, now: datetime | None) ->
                    [r for r in rows if r.created_at < start], chat, labels, flags)  # fmt: skip
 
 
+def _unsorted(actions: list[Action], no_topic: int) -> list[Action]:
+    """The actions, where "nothing asked" is not said of an account whose questions are only not in topics yet."""
+    if actions != [CHECK_IN] or not no_topic:
+        return actions
+    asked = f"{no_topic} question{'' if no_topic == 1 else 's'}"
+    return [Action("check_in", f"Their {asked} in this period are in no topic yet: read them under “Unanswered” "
+                   "before the call.")]  # fmt: skip
+
+
 def build_account_brief(runtime: Runtime, account_id: int, days: int = DEFAULT_DAYS, now: datetime | None = None,
                         summary: bool = True) -> AccountBrief | None:  # fmt: skip
     """The brief for `account_id` over the `days` ending where the data does; None when there is no such account.
@@ -391,7 +401,7 @@ def build_account_brief(runtime: Runtime, account_id: int, days: int = DEFAULT_D
         unanswered=sorted(no_topic + p.chat, key=lambda q: q.created_at, reverse=True)[:SHOWN],
         no_topic=len(no_topic), chat_not_covered=len(p.chat), requesters=_requesters(p.now)[:SHOWN],
         teams=_teams(p.now)[:SHOWN], sentiment=_sentiment(runtime, account_id, p.start, p.end), flags=p.flags,
-        actions=suggest_actions(asked, rising, pages_to_send(runtime, asked), tickets)
+        actions=_unsorted(suggest_actions(asked, rising, pages_to_send(runtime, asked), tickets), len(no_topic))
         + _flag_actions(p.flags, account_id),
     )  # fmt: skip
     if summary:

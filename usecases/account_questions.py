@@ -166,17 +166,20 @@ def _md(text: str) -> str:
 
 
 def _change(now: int, before: int) -> str:
+    """How `now` compares with the period before, in words that read right when either is zero."""
     if before == 0:
-        return "none the period before" if now else "none then either"
+        return "their first this period: none the period before"
     pct = round(100 * (now - before) / before)
     return f"{'+' if pct >= 0 else ''}{pct}% on the {before} of the period before"
 
 
 def _activity_lines(asked: list[_Asked], previous: int, query: AccountQuery) -> list[str]:
-    lines = [f"**[{_md(query.account or '')}](/accounts/{query.account_id})** asked **{len(asked)}** questions in "
-             f"{query.period} ({_change(len(asked), previous)})."]  # fmt: skip
+    who = f"**[{_md(query.account or '')}](/accounts/{query.account_id})**"
     if not asked:
-        return lines
+        before = f"down from {previous} the period before" if previous else "none the period before either"
+        return [f"{who} asked no questions in {query.period} ({before})."]
+    n = len(asked)
+    lines = [f"{who} asked **{n}** question{'' if n == 1 else 's'} in {query.period} ({_change(n, previous)})."]
     per_topic = Counter((a.topic_id, a.topic, a.gap_kind) for a in asked if a.topic_id)
     if per_topic:
         lines.append("")

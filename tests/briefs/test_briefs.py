@@ -200,3 +200,50 @@ def test_unknown_accounts_bad_periods_and_missing_permission(flagged: Runtime) -
         executive_brief(flagged, pusher)
     short = account_brief(flagged, OPERATOR, RISING, days=7)
     assert short.days == 7 and short.questions < account_brief(flagged, OPERATOR, RISING).questions
+
+
+def _quiet_instance(folder, embedder) -> Runtime:  # type: ignore[no-untyped-def]
+    """Two CRM accounts: Acme Freight has asked nothing, Birch & Co asked twice, both in the last weeks."""
+    from ingest.records import AccountHint, QuestionRecord
+    from usecases.pipeline import import_accounts, import_questions
+
+    rt = make_runtime(folder / "data", embedder)
+    (folder / "accounts.csv").write_text("name,domains,owner,segment,arr,renewal_date\n"
+                                         "Acme Freight,acme.example,Ada,mid-market,120000,2027-03-01\n"
+                                         "Birch & Co,birch.example,Ada,smb,20000,2027-05-01\n")  # fmt: skip
+    import_accounts(rt, folder / "accounts.csv")
+    asked = [
+        QuestionRecord("csv", f"b{i}", text, NOW - timedelta(days=3 + i), AccountHint(account_name="Birch & Co"))
+        for i, text in enumerate(["How do I change the PIN of my card?", "Why was my card payment declined?"])
+    ]
+    assert import_questions(rt, asked).ok
+    return rt
+
+
+def test_an_empty_or_first_period_reads_naturally_in_every_format(tmp_path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """No "0 questions on the 0 before": no questions says so, and a first period says it is the first."""
+    import re
+
+    rt = _quiet_instance(tmp_path, embedder)
+    silent, first = account_brief(rt, OPERATOR, "Acme Freight"), account_brief(rt, OPERATOR, "Birch & Co")
+    assert (silent.questions, silent.previous_questions, first.questions, first.previous_questions) == (0, 0, 2, 0)
+
+    def text(html: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+    md, html = render_markdown(silent), text(str(render_body(silent)))
+    assert "**No questions in the last 90 days.**\n" in md and "No questions in the last 90 days." in html
+    assert silent.summary.startswith("No questions from Acme Freight in the last 90 days.")
+    for shown in (md, html, silent.summary):
+        assert not re.search(r"\b0 questions\b|on the 0\b|\bnew on\b|0 of the", shown), shown
+    for praise in ("every question is in a topic", "the docs answer what they asked"):
+        assert praise not in md + html, "nothing to praise in a period with no questions"
+
+    md, html = render_markdown(first), text(str(render_body(first)))
+    assert "**2 questions** (their first this period: none in the 90 days before)" in md
+    assert "2 questions their first this period (none in the 90 days before)" in html
+    assert "Their 2 questions in this period are in no topic yet" in md, "not “nothing asked”: they asked"
+    assert "Nothing asked in this period" not in md + html
+    assert "their first this period (none the 90 days before)" in first.summary
+    for shown in (md, html, first.summary):
+        assert not re.search(r"on the 0\b|\bnew on\b|0 of the", shown), shown
