@@ -135,6 +135,31 @@ def live_server(demo_runtime: Runtime) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def module_demo(
+    demo_runtime: Runtime,
+    web_users: dict[str, tuple[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Runtime]:
+    """A private copy of the analysed demo (with the `web_users`) shared by one test module's tests.
+
+    For modules whose tests change the data and may see each other's changes (the authz matrix merges and splits
+    topics, the flag list records checks), where a `demo_copy` per test would copy the demo hundreds of times.
+    """
+    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    rt = copy_data(demo_runtime.settings.data_dir, folder / "data", demo_runtime.embedder)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_server(module_demo: Runtime) -> Iterator[LiveServer]:
+    """The real app serving `module_demo` for the module's HTTP and browser tests."""
+    with LiveServer(module_demo) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def api_headers(demo_runtime: Runtime) -> dict[str, str]:
     """Headers with an admin API key for the demo's `/v1` API (limit high enough for the whole session)."""

@@ -9,8 +9,6 @@ flags, each with its own dates.
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from sqlmodel import Session, col, select
 from core.models import Account, Question, Report, RiskFlag
 from core.runtime import Runtime
 from reports.risk import evaluate_flags
-from tests.conftest import NOW, WEB_USERS, LiveServer, logged_in, make_runtime
+from tests.conftest import NOW, WEB_USERS, LiveServer, logged_in
 from usecases.apikeys import create_key
 from usecases.flags import list_risk_flags
 from usecases.permissions import PermissionDenied, key_actor, user_actor
@@ -30,20 +28,12 @@ HOSTILE = "Brightline <script>alert(1)</script> & Co"
 CHECKS = [NOW - timedelta(weeks=w) for w in (12, 10, 8, 6, 4, 2, 0)]
 
 
-@pytest.fixture(scope="module")
-def history(demo_runtime: Runtime, web_users, tmp_path_factory: pytest.TempPathFactory) -> Runtime:  # type: ignore[no-untyped-def]
-    target = tmp_path_factory.mktemp("flag-list") / "data"
-    shutil.copytree(demo_runtime.settings.data_dir, target)
-    rt = make_runtime(target, demo_runtime.embedder)
+@pytest.fixture(scope="module", autouse=True)
+def history(module_demo: Runtime) -> Runtime:
+    """The module's copy of the demo with its flag history, made before any test (the served copy included)."""
     for at in CHECKS:
-        evaluate_flags(rt, at)
-    return rt
-
-
-@pytest.fixture(scope="module")
-def server(history: Runtime) -> Iterator[LiveServer]:
-    with LiveServer(history) as s:
-        yield s
+        evaluate_flags(module_demo, at)
+    return module_demo
 
 
 def _rows(rt: Runtime) -> list[RiskFlag]:
@@ -122,12 +112,12 @@ def test_reading_the_list_needs_read_and_a_known_state(history: Runtime) -> None
     assert [(r.id, r.cleared_at, r.last_checked_at) for r in _rows(history)] == before, "listing changes nothing"
 
 
-def test_the_api_lists_flags_with_the_scopes_used_elsewhere(server: LiveServer, history: Runtime) -> None:
+def test_the_api_lists_flags_with_the_scopes_used_elsewhere(module_server: LiveServer, history: Runtime) -> None:
     read = create_key(history, ["answers:read"], name="flags reader").secret
     writer = create_key(history, ["topics:write"], name="flags writer").secret
     push = create_key(history, ["questions:write"], name="pusher").secret
     expected = list_risk_flags(history, user_actor("ada", "account_manager"), "all")
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    with httpx.Client(base_url=module_server.url, timeout=60) as c:
         assert c.get("/v1/flags").status_code == 401
         refused = c.get("/v1/flags", headers={"Authorization": f"Bearer {push}"})
         assert refused.status_code == 403 and "answers:read" in refused.json()["detail"]
@@ -148,13 +138,15 @@ def test_the_api_lists_flags_with_the_scopes_used_elsewhere(server: LiveServer, 
         assert [f["id"] for f in only] == [expected.cleared[0].id]
         for bad in ({"state": "closed"}, {"limit": 0}, {"limit": 501}):
             assert c.get("/v1/flags", params=bad, headers={"X-API-Key": read}).status_code == 422, bad
-    assert "/v1/flags" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert "/v1/flags" in httpx.get(f"{module_server.url}/openapi.json").json()["paths"]
 
 
-def test_the_page_for_every_role_open_first_with_evidence_and_links(server: LiveServer, history: Runtime) -> None:
+def test_the_page_for_every_role_open_first_with_evidence_and_links(
+    module_server: LiveServer, history: Runtime
+) -> None:
     listed = list_risk_flags(history, user_actor("ada", "account_manager"), "all")
     for role in WEB_USERS:
-        with logged_in(server.url, *WEB_USERS[role]) as (client, _):
+        with logged_in(module_server.url, *WEB_USERS[role]) as (client, _):
             html = client.get("/flags").text
             assert '<a href="/flags" class="on" aria-current="true">Risk flags</a>' in html, "in the nav"
             assert html.index('<section id="open">') < html.index('<section id="cleared">')
@@ -175,7 +167,7 @@ def test_the_page_for_every_role_open_first_with_evidence_and_links(server: Live
         assert all(f'href="{w.href}"' in tr for w in row.week_links if w.href)
 
 
-def test_the_page_escapes_what_it_shows(server: LiveServer, history: Runtime) -> None:
+def test_the_page_escapes_what_it_shows(module_server: LiveServer, history: Runtime) -> None:
     with Session(history.engine) as s:
         account = s.exec(select(Account).where(Account.name == "Brightline Logistics")).one()
         account.name = HOSTILE
@@ -188,7 +180,7 @@ def test_the_page_escapes_what_it_shows(server: LiveServer, history: Runtime) ->
         s.add(flag)
         s.commit()
     try:
-        with logged_in(server.url, *WEB_USERS["account_manager"]) as (client, _):
+        with logged_in(module_server.url, *WEB_USERS["account_manager"]) as (client, _):
             html = client.get("/flags").text
         assert "<script>alert(1)" not in html and "<img src=x" not in html
         assert "Brightline &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
@@ -204,12 +196,12 @@ def test_the_page_escapes_what_it_shows(server: LiveServer, history: Runtime) ->
             s.commit()
 
 
-def test_the_page_in_a_browser(browser, server: LiveServer, history: Runtime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_in_a_browser(browser, module_server: LiveServer, history: Runtime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     from tests.web.test_pages_browser import SCREENSHOTS, log_in
 
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=module_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import pairwise
@@ -144,27 +143,13 @@ def role_pages(browser: Browser, url: str) -> Iterator[Callable[[str], Page]]:
 
 
 @pytest.fixture(scope="module")
-def runtime(demo_runtime: Runtime, web_users, tmp_path_factory: pytest.TempPathFactory) -> Runtime:  # type: ignore[no-untyped-def]
-    """A private copy of the demo: filling the matrix's ids asks one question (a chat turn)."""
-    target = tmp_path_factory.mktemp("a11y") / "data"
-    shutil.copytree(demo_runtime.settings.data_dir, target)
-    return make_runtime(target, demo_runtime.embedder)
+def ids(module_demo: Runtime) -> Ids:
+    return Ids(module_demo)
 
 
 @pytest.fixture(scope="module")
-def server(runtime: Runtime) -> Iterator[LiveServer]:
-    with LiveServer(runtime) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def ids(runtime: Runtime) -> Ids:
-    return Ids(runtime)
-
-
-@pytest.fixture(scope="module")
-def page_of(browser: Browser, server: LiveServer) -> Iterator[Callable[[str], Page]]:
-    with role_pages(browser, server.url) as pages:
+def page_of(browser: Browser, module_server: LiveServer) -> Iterator[Callable[[str], Page]]:
+    with role_pages(browser, module_server.url) as pages:
         yield pages
 
 
@@ -374,6 +359,9 @@ def test_a_fresh_instance_says_there_is_nothing_yet(browser: Browser, empty: Liv
         for path in NO_SUCH:
             url = path.replace("{url:path}", "no/such/page.md").format(topic_id=1, week="2026-11-16")
             assert pg.request.get(url, max_redirects=0).status == 404, url
+            pg.goto(url)  # the 404 is a page of the site, audited like the others
+            problems = audit(pg)
+            assert not problems, f"{url} (404) as {role}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ROLES)

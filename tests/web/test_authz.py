@@ -1,12 +1,11 @@
 """Every page and form × {anonymous, each role} × {valid, missing, wrong CSRF token}, over real HTTP.
 
-The server runs on a private copy of the analysed demo (the forms merge and split its topics). Each case logs in
-through the real login form; a refused change must leave the data as it was.
+The server runs on a private copy of the analysed demo (`module_demo`: the forms merge and split its topics). Each
+case logs in through the real login form; a refused change must leave the data as it was.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sqlmodel import Session, col, func, select
 from core.models import Account, ChatTurn, DocTicket, Document, LoginSession, Report, TicketExport, Topic
 from core.runtime import Runtime
 from server.app import create_app
-from tests.conftest import WEB_USERS, LiveServer, logged_in, make_runtime
+from tests.conftest import WEB_USERS, LiveServer, logged_in
 from usecases.answers import ask
 from usecases.permissions import OPERATOR
 from usecases.tickets import create_ticket
@@ -30,19 +29,6 @@ the API's own documentation (it describes
 `/v1`, which has its API keys, and holds no customer data)."""
 WRITERS = {"docs_writer", "admin"}
 EVERYONE = set(ROLES)
-
-
-@pytest.fixture(scope="module")
-def runtime(demo_runtime: Runtime, web_users, tmp_path_factory: pytest.TempPathFactory) -> Runtime:  # type: ignore[no-untyped-def]
-    target = tmp_path_factory.mktemp("authz") / "data"
-    shutil.copytree(demo_runtime.settings.data_dir, target)
-    return make_runtime(target, demo_runtime.embedder)
-
-
-@pytest.fixture(scope="module")
-def server(runtime: Runtime) -> Iterator[LiveServer]:
-    with LiveServer(runtime) as s:
-        yield s
 
 
 def _count(rt: Runtime, what: object) -> int:
@@ -215,31 +201,33 @@ def _routes(routes: list) -> Iterator[tuple[str, str]]:  # type: ignore[type-arg
             yield from ((m, r.path) for m in r.methods - {"HEAD"})
 
 
-def test_the_matrix_names_every_page_route(runtime: Runtime) -> None:
+def test_the_matrix_names_every_page_route(module_demo: Runtime) -> None:
     declared = {
         (m, path)
-        for m, path in _routes(create_app(runtime).routes)
+        for m, path in _routes(create_app(module_demo).routes)
         if not path.startswith(("/v1/", "/static")) and path not in PUBLIC
     }
     assert declared == {(c.method, c.path) for c in CASES}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
-def test_anonymous_is_sent_to_log_in_and_changes_nothing(server: LiveServer, runtime: Runtime, case: Case) -> None:
-    url, form = case.request(Ids(runtime))
-    before = case.state(runtime, url) if case.state else None
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+def test_anonymous_is_sent_to_log_in_and_changes_nothing(
+    module_server: LiveServer, module_demo: Runtime, case: Case
+) -> None:
+    url, form = case.request(Ids(module_demo))
+    before = case.state(module_demo, url) if case.state else None
+    with httpx.Client(base_url=module_server.url, timeout=60) as client:
         r = client.request(case.method, url, data=form or None)
     assert r.status_code == 303 and r.headers["location"].startswith("/login"), (r.status_code, r.text[:200])
     if case.state:
-        assert case.state(runtime, url) == before
+        assert case.state(module_demo, url) == before
 
 
 ids_cache: dict[str, Ids] = {}
 
 
 @pytest.fixture(scope="module")
-def sessions(server: LiveServer) -> Iterator[Callable[[str], AbstractContextManager[tuple[httpx.Client, str]]]]:
+def sessions(module_server: LiveServer) -> Iterator[Callable[[str], AbstractContextManager[tuple[httpx.Client, str]]]]:
     """One logged-in client per role for the whole matrix (logging in ~200 times would be most of its run time);
     a case that logs out gets a login of its own."""
     with ExitStack() as stack:
@@ -248,7 +236,7 @@ def sessions(server: LiveServer) -> Iterator[Callable[[str], AbstractContextMana
         @contextmanager
         def session(role: str) -> Iterator[tuple[httpx.Client, str]]:
             if role not in open_:
-                open_[role] = stack.enter_context(logged_in(server.url, *WEB_USERS[role]))
+                open_[role] = stack.enter_context(logged_in(module_server.url, *WEB_USERS[role]))
             yield open_[role]
 
         yield session
@@ -261,13 +249,13 @@ def sessions(server: LiveServer) -> Iterator[Callable[[str], AbstractContextMana
     ids=lambda v: f"{v.method} {v.path}" if isinstance(v, Case) else str(v),
 )
 def test_each_role_with_each_token(
-    server: LiveServer, runtime: Runtime, sessions, case: Case, role: str, token: str  # type: ignore[no-untyped-def]
+    module_server: LiveServer, module_demo: Runtime, sessions, case: Case, role: str, token: str  # type: ignore[no-untyped-def]
 ) -> None:
     """Pages: every role reads them (a GET carries no token). Forms: without the session's token, or with a wrong
     one, refused for everyone; with it, done for the roles allowed and refused (403) for the others."""
-    ids = ids_cache.setdefault("ids", Ids(runtime))
+    ids = ids_cache.setdefault("ids", Ids(module_demo))
     own_login = case.path == "/logout"
-    with (logged_in(server.url, *WEB_USERS[role]) if own_login else sessions(role)) as (client, csrf):
+    with (logged_in(module_server.url, *WEB_USERS[role]) if own_login else sessions(role)) as (client, csrf):
         url, form = case.request(ids)
         if case.method == "GET":
             r = client.get(url, follow_redirects=True)
@@ -278,7 +266,7 @@ def test_each_role_with_each_token(
             fields["csrf_token"] = csrf
         elif token == "wrong":
             fields["csrf_token"] = csrf[::-1]
-        before = case.state(runtime, url) if case.state else None
+        before = case.state(module_demo, url) if case.state else None
         r = client.post(url, data=fields)
         if token == "valid" and role in case.allowed:
             assert r.status_code == case.success, (r.status_code, r.text[:300])
@@ -287,43 +275,43 @@ def test_each_role_with_each_token(
             else:
                 assert case.lands in r.text
             if case.state:
-                assert case.state(runtime, url) != before, "an allowed request changed nothing"
+                assert case.state(module_demo, url) != before, "an allowed request changed nothing"
             return
         assert r.status_code == 403, (r.status_code, r.text[:300])
         if case.state:
-            assert case.state(runtime, url) == before, "a refused request changed something"
+            assert case.state(module_demo, url) == before, "a refused request changed something"
 
 
-def test_a_form_posted_from_another_site_is_refused(server: LiveServer, runtime: Runtime) -> None:
+def test_a_form_posted_from_another_site_is_refused(module_server: LiveServer, module_demo: Runtime) -> None:
     """The issue's attack: a cross-origin POST to a topic's status. Refused even with the victim's own token."""
-    ids = Ids(runtime)
+    ids = Ids(module_demo)
     url = f"/topics/{ids.topic}/status"
-    before = _topic_row(runtime, url)
-    with logged_in(server.url, *WEB_USERS["admin"]) as (client, csrf):
+    before = _topic_row(module_demo, url)
+    with logged_in(module_server.url, *WEB_USERS["admin"]) as (client, csrf):
         r = client.post(url, data={"status": "dismissed", "csrf_token": csrf},
                         headers={"Origin": "https://evil.example"})  # fmt: skip
         assert r.status_code == 403 and "Origin" in r.text
-        same = client.post(url, data={"status": before[0], "csrf_token": csrf}, headers={"Origin": server.url})
+        same = client.post(url, data={"status": before[0], "csrf_token": csrf}, headers={"Origin": module_server.url})
         assert same.status_code == 303
-    assert _topic_row(runtime, url) == before
+    assert _topic_row(module_demo, url) == before
 
 
-def test_an_account_manager_sees_no_change_forms(server: LiveServer, runtime: Runtime) -> None:
-    ids = Ids(runtime)
+def test_an_account_manager_sees_no_change_forms(module_server: LiveServer, module_demo: Runtime) -> None:
+    ids = Ids(module_demo)
     for role, writes in (("account_manager", False), ("docs_writer", True)):
-        with logged_in(server.url, *WEB_USERS[role]) as (client, _):
+        with logged_in(module_server.url, *WEB_USERS[role]) as (client, _):
             html = client.get(f"/topics/{ids.topic}").text
         assert (f'action="/topics/{ids.topic}/merge"' in html) is writes, role
         assert (f'action="/topics/{ids.topic}/status"' in html) is writes, role
 
 
-def test_every_state_changing_form_carries_a_token(server: LiveServer, runtime: Runtime) -> None:
+def test_every_state_changing_form_carries_a_token(module_server: LiveServer, module_demo: Runtime) -> None:
     """Each POST form on the pages a docs writer sees has the hidden `csrf_token` field."""
     import re
 
-    ids = Ids(runtime)
+    ids = Ids(module_demo)
     forms = 0
-    with logged_in(server.url, *WEB_USERS["docs_writer"]) as (client, csrf):
+    with logged_in(module_server.url, *WEB_USERS["docs_writer"]) as (client, csrf):
         for path in ("/", f"/topics/{ids.topic}", "/chat", "/accounts"):
             html = client.get(path).text
             for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
