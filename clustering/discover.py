@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_samples
+from sklearn.metrics import adjusted_rand_score
 from sknetwork.clustering import Louvain
 
 CHUNK = 4096
@@ -147,8 +147,6 @@ class Discoverer:
         n = len(vectors)
         graph = scaled_knn_graph(vectors, min(self.neighbours, n - 1), self.random_state)
         sample = np.sort(np.random.default_rng(self.random_state).permutation(n)[: self.silhouette_sample])
-        distances = np.clip(1.0 - vectors[sample] @ vectors[sample].T, 0.0, 2.0)
-        np.fill_diagonal(distances, 0.0)
         out: list[_Candidate] = []
         for resolution in self.resolutions:
             raw = Louvain(resolution=resolution, random_state=self.random_state).fit_predict(graph)
@@ -160,7 +158,7 @@ class Discoverer:
             if previous is not None:
                 out.append(_Candidate(resolution, _agreement(previous, labels), labels))
             else:
-                per_question = silhouette_samples(distances, labels[sample], metric="precomputed")
+                per_question = cosine_silhouettes(vectors[sample], labels[sample])
                 out.append(_Candidate(resolution, float(per_question.mean()), labels, per_question))
         return out
 
@@ -241,6 +239,31 @@ def _parsimonious(tried: list[_Candidate], min_size: int) -> _Candidate:
         if gap.mean() <= gap.std() / np.sqrt(len(gap)):
             near.append(c)
     return min(near, key=lambda c: (_topics_in(c.labels, min_size), -c.score))
+
+
+def cosine_silhouettes(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each question's silhouette under cosine distance, from per-cluster sums instead of all pairs.
+
+    For unit vectors the mean distance from x to a cluster C is 1 − x·ΣC/|C| (its own cluster: x left out of the
+    sum and the count), so the silhouette costs O(n·k) dot products instead of O(n²): the same values as
+    scikit-learn's `silhouette_samples` on the precomputed cosine distances, and the ladder's largest cost gone.
+    A question alone in its cluster scores 0, as there.
+    """
+    ids, labels = np.unique(labels, return_inverse=True)
+    k = len(ids)
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    sums = _group_sums(vectors, labels, k)
+    x = vectors.astype(np.float64)
+    to_cluster = x @ sums.T
+    rows = np.arange(len(x))
+    own = to_cluster[rows, labels] - np.einsum("ij,ij->i", x, x)
+    alone = counts[labels] <= 1
+    a = 1.0 - own / np.maximum(counts[labels] - 1, 1)
+    mean_other = 1.0 - to_cluster / counts
+    mean_other[rows, labels] = np.inf
+    b = mean_other.min(axis=1)
+    s = (b - a) / np.maximum(np.maximum(a, b), 1e-12)
+    return np.where(alone, 0.0, s)
 
 
 def _outlier_floor(similarity: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -87,3 +87,22 @@ def test_too_little_to_cluster() -> None:
     found = Discoverer().discover(_unit(np.random.default_rng(0).normal(size=(2, 8))))
     assert found.labels.tolist() == [-1, -1]
     assert found.centroids.shape == (0, 8)
+
+
+def test_the_silhouette_from_cluster_sums_is_scikit_learns() -> None:
+    """`cosine_silhouettes` replaces the O(n²) precomputed-distance silhouette; it must give the same values,
+    singletons (0) and a cluster of one question beside big ones included."""
+    from sklearn.metrics import silhouette_samples
+
+    from clustering.discover import cosine_silhouettes
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(400, 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = rng.integers(0, 12, 400)
+    labels[:3] = [40, 41, 42]
+    distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
+    expected = silhouette_samples(distances, labels, metric="precomputed")
+    got = cosine_silhouettes(vectors, labels)
+    assert np.allclose(got, expected, atol=1e-5) and (got[:3] == 0).all()
