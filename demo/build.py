@@ -6,7 +6,9 @@ weeks and written out the way the real tools export them: a Zendesk incremental-
 with comments, side-loaded users and organizations) and a Slack workspace export zip (Slack Connect channels,
 threads, staff replies, joins, bot posts and "thanks!" noise). `demo/intents.json` records which intents the help
 center documents fully, partly or not at all (the planted gaps). One account, Brightline Logistics, files a
-steadily rising number of "my transfer never arrived" tickets over the last four months (54 in all).
+steadily rising number of "my transfer never arrived" tickets over the last ten weeks (45 in all). Staff
+answer the biggest gaps' questions with intent-specific replies (`demo/staff_replies.json`), the rest with generic
+case-handling lines; `planted.json` beside the exports records what was planted.
 
 Run: `python -m demo.build OUT_DIR [--end YYYY-MM-DD] [--seed N]` (or `docgap demo`, which also ingests it).
 """
@@ -30,7 +32,7 @@ WEEKS = 26
 TARGET_QUESTIONS = 2000
 RISING_ACCOUNT = "Brightline Logistics"
 RISING_INTENT = "transfer_not_received_by_recipient"
-RISING_PER_WEEK = [0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8]  # 54 over the last 16 weeks
+RISING_PER_WEEK = [0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 7, 9, 11]  # 45, nearly all in the last 10 weeks
 STAFF_DOMAIN = "fernpay.com"
 CHATTER = "(chatter)"
 """The intent recorded in truth.csv for channel messages that ask nothing."""
@@ -63,6 +65,8 @@ STAFF_REPLIES = [
     "Sorry for the trouble! I've checked your account and this is now sorted. Let us know if anything else comes up.",
     "Thanks for flagging this. I've escalated it to our payments team and will update you within one working day.",
 ]
+"""What staff answer an intent's questions without `staff_replies.json` lines of its own: case work, which no page
+would say (so a doc ticket's outline drawn from them falls back to the questions)."""
 FOLLOW_UPS = ["Thanks, that worked!", "Any update on this? It's still not resolved.", "+1", "Thank you so much!"]
 
 
@@ -91,6 +95,10 @@ def _load_questions() -> dict[str, list[str]]:
     return by_intent
 
 
+def _load_staff_replies() -> dict[str, list[str]]:
+    return json.loads((DEMO_DIR / "staff_replies.json").read_text(encoding="utf-8"))["replies"]
+
+
 def _intent_counts(intents: list[str], rng: random.Random) -> dict[str, int]:
     """Uneven popularity (a few big topics, a long tail), every intent at least 10 questions."""
     weights = {i: rng.lognormvariate(0, 0.6) for i in intents}
@@ -107,11 +115,28 @@ def generate(end: date, seed: int = 7) -> list[Item]:
     counts = _intent_counts(sorted(pool), rng)
     start = end - timedelta(weeks=WEEKS)
     acc_weights = [a[7] for a in ACCOUNTS]
+    own_replies = _load_staff_replies()
+    replied: dict[str, int] = defaultdict(int)
     items: list[Item] = []
 
     def when(day_offset: float) -> datetime:
         d = start + timedelta(days=int(day_offset))
         return datetime.combine(d, time(8)) + timedelta(minutes=rng.randrange(0, 10 * 60))
+
+    def staff_reply(intent: str) -> str | None:
+        """About 45% of questions get a staff reply: an intent's own lines in turn, else a generic one.
+
+        The generic draw is made either way, so the random sequence (and every other question) is what it was
+        before any intent had replies of its own.
+        """
+        if rng.random() >= 0.45 or intent == CHATTER:
+            return None
+        generic = rng.choice(STAFF_REPLIES)
+        own = own_replies.get(intent)
+        if not own:
+            return generic
+        replied[intent] += 1
+        return own[(replied[intent] - 1) % len(own)]
 
     def add(
         text: str, intent: str, account: int, created: datetime, slack: bool | None = None, lang: str = "en"
@@ -127,7 +152,7 @@ def generate(end: date, seed: int = 7) -> list[Item]:
                 created=created,
                 user=rng.randrange(4),
                 channel="slack" if slack else "zendesk",
-                staff_reply=rng.choice(STAFF_REPLIES) if rng.random() < 0.45 and intent != CHATTER else None,
+                staff_reply=staff_reply(intent),
                 follow_up=rng.choice(FOLLOW_UPS) if rng.random() < 0.15 and intent != CHATTER else None,
                 language=lang,
             )
@@ -400,6 +425,12 @@ def write_truth(items: list[Item], out: Path) -> None:
             w.writerow([it.channel, it.external_id, ACCOUNTS[it.account][0], it.intent, it.language, it.text])
 
 
+def write_planted(out: Path) -> None:
+    """What was planted beyond the intents' coverage (`demo/intents.json`), for the demo and the tests to read."""
+    planted = {"rising": {"account": RISING_ACCOUNT, "intent": RISING_INTENT, "per_week": RISING_PER_WEEK}}
+    (out / "planted.json").write_text(json.dumps(planted, indent=1) + "\n", encoding="utf-8")
+
+
 def build(out: Path, end: date, seed: int = 7) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     items = generate(end, seed)
@@ -408,6 +439,7 @@ def build(out: Path, end: date, seed: int = 7) -> dict[str, int]:
     zendesk = write_zendesk(items, out, rng)
     slack = write_slack(items, out, rng)
     write_truth(items, out)
+    write_planted(out)
     return {"questions": len(items), "zendesk_tickets": zendesk, "slack_threads": slack, "accounts": len(ACCOUNTS)}
 
 

@@ -1,8 +1,9 @@
 """What a ticket says, on a copy of the analysed demo: examples, closest pages, outline (offline and LLM), target.
 
-The demo's staff replies are three canned case-handling lines ("I've escalated it to our payments team"), which a
-page would never say; the tests plant staff answers that do explain something, beside them, and check the outline
-is drawn from those and only those.
+The demo's biggest gaps have staff answers of their own (`demo/staff_replies.json`), and the demo's tickets must be
+outlined from them. Elsewhere its staff replies are three canned case-handling lines ("I've escalated it to our
+payments team"), which a page would never say; the tests plant staff answers that do explain something in one
+topic, all its other answers made canned, and check the outline is drawn from those and only those.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from clustering.topics import TopicFilter, list_topics
 from core.models import Account, DocTicket, Document, Question, Topic
 from core.runtime import Runtime
+from demo import DEMO_DIR
 from ingest.records import QuestionRecord
 from tests.conftest import make_runtime
 from tests.openai_server import FakeOpenAI
+from usecases.demo import DEMO_TICKETS
 from usecases.permissions import OPERATOR, PermissionDenied, user_actor
 from usecases.pipeline import import_questions
 from usecases.tickets import create_ticket, list_tickets, ticket_markdown
@@ -56,7 +60,9 @@ def _central(rt: Runtime, topic_id: int) -> list[Question]:
 @pytest.fixture(scope="module")
 def planted(demo: Runtime) -> Iterator[tuple[Topic, str, int]]:
     """A missing gap with explaining staff answers planted beside the canned ones, an account's name in its most
-    central question, and a question with an e-mail address imported (so stored redacted) into it."""
+    central question, and a question with an e-mail address imported (so stored redacted) into it.
+
+    The topic's other staff answers become canned: the demo's own answers for it explain things too."""
     topic = _gap(demo, "missing")
     questions = _central(demo, topic.id or 0)
     answers = [f"Hi! {WHERE} {WHEN} Let us know if that helps.", f"{WHERE} {CANNED}", f"{WHERE_TOO} {WHEN}",
@@ -64,6 +70,10 @@ def planted(demo: Runtime) -> Iterator[tuple[Topic, str, int]]:
     with Session(demo.engine) as s:
         account = s.exec(select(Account.name).order_by(col(Account.name))).first()
         assert account
+        for q in questions[: -len(answers)]:
+            row = s.get(Question, q.id)
+            if row is not None and row.staff_answer:
+                row.staff_answer = CANNED
         for q, a in zip(questions[-len(answers):], answers, strict=True):
             row = s.get(Question, q.id)
             assert row is not None
@@ -126,6 +136,19 @@ def test_the_offline_outline_is_what_staff_answers_share(demo: Runtime, planted:
     assert outline[0] in (WHERE, WHERE_TOO), "the point most answers make comes first, once"
     assert outline[1:] == [WHEN, LIMIT]
     assert not any(re.search(r"escalat|I've|Thanks|Let us know", p) or account in p for p in outline)
+
+
+def test_the_demo_tickets_are_outlined_from_what_staff_told_customers(demo_copy: Runtime) -> None:
+    """The tickets `docgap demo` writes (its biggest gaps) are outlined from the intent-specific staff answers."""
+    replies = json.loads((DEMO_DIR / "staff_replies.json").read_text())["replies"]
+    said = " ".join(r for rs in replies.values() for r in rs)
+    gaps = list_topics(demo_copy, TopicFilter(coverage="gaps"), limit=DEMO_TICKETS)
+    assert len(gaps) == DEMO_TICKETS
+    for gap in gaps:
+        ticket, _ = create_ticket(demo_copy, OPERATOR, gap.id)
+        assert ticket.outline_mode == "offline" and ticket.evidence["outline_source"] == "staff answers", gap.label
+        assert len(ticket.outline) >= 4 and all(point in said for point in ticket.outline), ticket.outline
+        assert not any(re.search(r"escalat|I've|Thanks|Sorry", p) for p in ticket.outline)
 
 
 def test_creating_again_refreshes_the_open_ticket(demo: Runtime, planted: tuple[Topic, str, int]) -> None:
