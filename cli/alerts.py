@@ -20,6 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
+
+
 def _flag_json(flag: Any) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(flag), default=str))
 

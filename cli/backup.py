@@ -12,6 +12,8 @@ import typer
 from cli.common import AsJson, fail, out, runtime
 
 app = typer.Typer(rich_markup_mode="markdown")
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n:,} {name}" for name, n in counts.items() if n) or "nothing"
 

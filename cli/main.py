@@ -53,6 +53,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands
 app.add_typer(db_app, name="db")
 
+
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int | None], Callable[[int], None]]]:
     """A rich progress display handed to the pipeline as its `Progress` callback (on stderr, off when piped)."""
@@ -525,8 +526,13 @@ def ask(
 def report_weekly(
     week: Annotated[str | None, typer.Option(help="Any day of the week to report (default: last full week).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report data as JSON.")] = False,
-    deliver: Annotated[bool, typer.Option("--deliver", help="Also send it to Slack and email, each once per week "
-                                          "(DOCGAP_SLACK_WEBHOOK_URL, DOCGAP_SMTP_*).")] = False,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="Also send it to Slack and email, each once per week (DOCGAP_SLACK_WEBHOOK_URL, DOCGAP_SMTP_*).",
+        ),
+    ] = False,
 ) -> None:
     """Build the weekly recurring-question report, archive it (see /reports) and print it as Markdown.
 

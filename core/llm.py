@@ -67,7 +67,10 @@ class LLMClient:
         """
         try:
             res = self._client.chat.completions.create(
-                model=self.model, messages=messages, tools=tools, temperature=0.0  # type: ignore[arg-type]
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                tools=tools,  # type: ignore[arg-type]
+                temperature=0.0,
             )
         except Exception as exc:
             raise LLMError(f"LLM call failed: {exc}") from exc

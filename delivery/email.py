@@ -100,8 +100,10 @@ def send(config: SmtpConfig, msg: EmailMessage) -> list[str]:
                 encrypted = True
             if config.user:
                 if not encrypted and not _is_local(config.host):
-                    raise EmailError(f"{config.host} does not offer STARTTLS: refusing to send the SMTP "
-                                     "password unencrypted (use port 465 for SMTPS, or a relay with STARTTLS)")
+                    raise EmailError(
+                        f"{config.host} does not offer STARTTLS: refusing to send the SMTP "
+                        "password unencrypted (use port 465 for SMTPS, or a relay with STARTTLS)"
+                    )
                 smtp.login(config.user, config.password)
             refused = smtp.send_message(msg, from_addr=config.sender, to_addrs=config.recipients)
     except EmailError:

@@ -26,8 +26,16 @@ RENEWAL_SOON_DAYS = 90
 """A renewal this close makes a flagged account's renewal call a priority action."""
 ACTIONS_PER_ACCOUNT = 3
 PRIORITY_ACTIONS = 10
-URGENCY = {"rising": 0, "doc_ticket": 1, "gap": 1, "repeat": 2, "sentiment": 2, "findable": 3, "send_page": 3,
-           "documented": 4}
+URGENCY = {
+    "rising": 0,
+    "doc_ticket": 1,
+    "gap": 1,
+    "repeat": 2,
+    "sentiment": 2,
+    "findable": 3,
+    "send_page": 3,
+    "documented": 4,
+}
 """Which of a flagged account's suggested actions come first in the week's list."""
 
 
@@ -163,8 +171,13 @@ def build_executive_brief(runtime: Runtime, now: datetime | None = None) -> Exec
         flagged_accounts=len(flagged),
         open_flags=sum(len(r.flags) for r in rows),
         arr_under_flags=float(sum(r.arr or 0 for r in flagged)),
-        arr_renewing_soon_under_flags=float(sum(r.arr or 0 for r in flagged if r.days_to_renewal is not None
-                                          and 0 <= r.days_to_renewal <= RENEWAL_SOON_DAYS)),
+        arr_renewing_soon_under_flags=float(
+            sum(
+                r.arr or 0
+                for r in flagged
+                if r.days_to_renewal is not None and 0 <= r.days_to_renewal <= RENEWAL_SOON_DAYS
+            )
+        ),
         actions=_priority_actions(runtime, rows, end),
     )
     brief.summary = _summary(brief)

@@ -203,9 +203,11 @@ def velocity(snap: Snapshot) -> list[Finding]:
         subject = _label(snap, topics[0], t.account_id) if topics else "one subject"
         weekly = ", ".join(str(n) for n in t.focus_weekly[-4:])
         before = sum(t.focus_weekly[:-4]) / max(len(t.focus_weekly) - 4, 1)
-        text = (f"Questions about “{subject}” came at {weekly} a week over the last four weeks, from {before:.1f} a "
-                f"week before; 90-day trend {t.focus_growth:+.1f}. Shuffling the account's own weeks put a subject "
-                f"this far towards recent weeks in {t.focus_p:.1%} of tries (flag at {RISING_ALPHA:.0%} or less).")
+        text = (
+            f"Questions about “{subject}” came at {weekly} a week over the last four weeks, from {before:.1f} a "
+            f"week before; 90-day trend {t.focus_growth:+.1f}. Shuffling the account's own weeks put a subject "
+            f"this far towards recent weeks in {t.focus_p:.1%} of tries (flag at {RISING_ALPHA:.0%} or less)."
+        )
         summary = f"“{subject}” rising: {sum(t.focus_weekly[-4:])} questions in 4 weeks, trend {t.focus_growth:+.1f}"
         ev = Evidence(text, _newest(qs), _weeks([q.created_at for q in recent]), _links(t.account_id, topics[:3]))
         strength = math.log(max(t.focus_p, 1e-6)) / math.log(RISING_ALPHA)
@@ -271,9 +273,11 @@ def repeats(snap: Snapshot) -> list[Finding]:
             continue
         who = len({g.who for g in mine})
         top = mine[0]
-        text = (f"{who} people asked again about a topic they had asked about in the last four weeks ({n} repeat "
-                f"questions, {test.share:.0%} of the account's questions; other accounts {test.base:.0%}); most: "
-                f"“{_label(snap, top.topic_id, aid)}”, {len(top.question_ids)} times by one person")
+        text = (
+            f"{who} people asked again about a topic they had asked about in the last four weeks ({n} repeat "
+            f"questions, {test.share:.0%} of the account's questions; other accounts {test.base:.0%}); most: "
+            f"“{_label(snap, top.topic_id, aid)}”, {len(top.question_ids)} times by one person"
+        )
         repeated = {g.topic_id for g in mine}
         my_teams = sorted((g for g in teams if g.account_id == aid), key=lambda g: g.topic_id not in repeated)
         if my_teams:
@@ -439,8 +443,10 @@ def unanswered(snap: Snapshot) -> list[Finding]:
             continue
         gaps = Counter(q.topic_id for q in open_[aid] if q.topic_id is not None).most_common(3)
         named = ", ".join(f"“{_label(snap, tid, aid)}” ({k})" for tid, k in gaps)
-        text = (f"{n} of {of} questions in the last four weeks ({test.share:.0%}; other accounts {test.base:.0%}) "
-                "are ones the docs do not answer" + (f"; most in the gaps {named}" if named else ""))
+        text = (
+            f"{n} of {of} questions in the last four weeks ({test.share:.0%}; other accounts {test.base:.0%}) "
+            "are ones the docs do not answer" + (f"; most in the gaps {named}" if named else "")
+        )
         if missed[aid]:
             text += f"; {missed[aid]} chat answers about the account said the docs do not cover it"
         summary = f"{test.share:.0%} of questions in 4 weeks unanswered by the docs ({n} of {of})"

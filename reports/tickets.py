@@ -284,8 +284,10 @@ def problem_paragraph(topic: Topic, e: dict[str, Any], pages: list[PageEvidence]
     if e["staff_answered"] and e.get("outline_source") == "staff answers":
         s.append(f"Staff answered {e['staff_answered']} of these questions by hand; the outline draws on them.")
     elif e["staff_answered"]:
-        s.append(f"Staff answered {e['staff_answered']} of these questions by hand, but their replies only handle "
-                 "each case (nothing a page could say), so the outline lists the questions to answer.")
+        s.append(
+            f"Staff answered {e['staff_answered']} of these questions by hand, but their replies only handle "
+            "each case (nothing a page could say), so the outline lists the questions to answer."
+        )
     s.append("Suggested: write a new page." if new else f"Suggested: improve {closest}.")
     return " ".join(s)
 

@@ -28,7 +28,6 @@ def test_offline_weekly_summary() -> None:
     )
 
 
-
 def test_offline_weekly_summary_with_week_over_week_closed_gaps_and_doc_impact() -> None:
     line = TopicLine(3, "pin · change", 9, 4, 5, "missing", 0.3, 40.0, change_pct=125)
     closed = ClosedGap(8, "card · freeze", "documented", "2026-11-18", "2026-11-18", "cards/freeze.md", "partial")

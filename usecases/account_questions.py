@@ -38,8 +38,11 @@ _ABOUT = re.compile(r"\b(?:about|regarding|on|with)\s+(.+?)\s*\??\s*$", re.I)
 _PERIODS = (
     (re.compile(r"\bthis week\b|\blast 7 days\b|\bpast week\b", re.I), 7, "the last 7 days"),
     (re.compile(r"\bthis month\b|\blast month\b|\bpast month\b|\blast 30 days\b", re.I), 30, "the last 30 days"),
-    (re.compile(r"\bthis quarter\b|\blast quarter\b|\bpast quarter\b|\blast (?:3|three) months\b", re.I),
-     90, "the last 90 days"),
+    (
+        re.compile(r"\bthis quarter\b|\blast quarter\b|\bpast quarter\b|\blast (?:3|three) months\b", re.I),
+        90,
+        "the last 90 days",
+    ),
     (re.compile(r"\bthis year\b|\blast year\b|\bpast year\b|\blast 12 months\b", re.I), 365, "the last 12 months"),
 )
 _LAST_N = re.compile(r"\b(?:last|past)\s+(\d{1,3})\s+(day|week|month)s?\b", re.I)

@@ -55,7 +55,6 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-
 def create_key(runtime: Runtime, scopes: list[str], name: str = "", rate_limit: int | None = None) -> CreatedKey:
     """Store a new key's hash and return the key (the only time it exists in clear)."""
     unknown = sorted(set(scopes) - set(SCOPES))

@@ -15,8 +15,6 @@ def report_list(runtime: Runtime) -> list[Report]:
         return list(session.exec(select(Report).order_by(col(Report.period_start).desc()).limit(104)).all())
 
 
-
-
 def weekly_report(runtime: Runtime, week: date) -> Report | None:
     """The weekly report that starts on `week`, if one was written."""
     with Session(runtime.engine) as session:

@@ -294,8 +294,6 @@ def topic_page(runtime: Runtime, topic_id: int) -> TopicPage | None:
                      impact=topic_impact(runtime, topic_id), doc_choices=choices)  # fmt: skip
 
 
-
-
 def change_topic(
     runtime: Runtime,
     actor: Actor,

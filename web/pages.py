@@ -74,5 +74,3 @@ def sparkline(counts: list[int]) -> str:
 def link_topics(html: str) -> str:
     """Topic references ("#12") in rendered report HTML as links to the topic pages."""
     return _TOPIC_REF.sub(r'<a href="/topics/\1">#\1</a>', html)
-
-

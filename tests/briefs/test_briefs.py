@@ -127,8 +127,7 @@ def test_a_doc_ticket_in_progress_is_named_in_the_actions(demo_copy: Runtime) ->
     assert next(g for g in after.gaps if g.id == gap.topic_id).ticket is not None
 
 
-def test_the_llm_writes_the_summary_and_what_names_another_account_is_dropped(flagged: Runtime,
-                                                                              openai_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_llm_writes_the_summary_and_what_names_another_account_is_dropped(flagged: Runtime, openai_server) -> None:  # type: ignore[no-untyped-def]
     rt = make_runtime(flagged.settings.data_dir, flagged.embedder, llm_base_url=openai_server.base_url)
     openai_server.reply = (f"{RISING} asked more this quarter, mostly about transfers. Northgate Retail Group asks "
                            "the same. Read more at https://evil.example/x.")  # fmt: skip

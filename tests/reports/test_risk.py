@@ -74,8 +74,16 @@ def test_flag_clears_when_time_moves_on_and_a_new_episode_is_a_new_row(demo_copy
     with Session(demo_copy.engine) as session:
         other = session.exec(select(Account).where(Account.name != "Brightline Logistics")).first()
         assert other is not None
-        session.add(Question(source="api", external_id="later-1", account_id=other.id,
-                             created_at=later - timedelta(hours=1), text="How do I export statements?", language="en"))
+        session.add(
+            Question(
+                source="api",
+                external_id="later-1",
+                account_id=other.id,
+                created_at=later - timedelta(hours=1),
+                text="How do I export statements?",
+                language="en",
+            )
+        )
         session.commit()
     demo_copy.clock = lambda: later
     cleared = evaluate_flags(demo_copy)

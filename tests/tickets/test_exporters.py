@@ -25,7 +25,7 @@ from trackers import TrackerError
 from usecases.permissions import OPERATOR, user_actor
 from usecases.tickets import export_tickets, set_ticket_status
 
-HOSTILE = '<script>alert(1)</script> see [this](https://evil.example) # not a heading'
+HOSTILE = "<script>alert(1)</script> see [this](https://evil.example) # not a heading"
 T0 = datetime(2026, 11, 24, 9, 0)
 
 

@@ -74,7 +74,7 @@ def planted(demo: Runtime) -> Iterator[tuple[Topic, str, int]]:
             row = s.get(Question, q.id)
             if row is not None and row.staff_answer:
                 row.staff_answer = CANNED
-        for q, a in zip(questions[-len(answers):], answers, strict=True):
+        for q, a in zip(questions[-len(answers) :], answers, strict=True):
             row = s.get(Question, q.id)
             assert row is not None
             row.staff_answer = a.replace("ACCOUNT", account)

@@ -32,8 +32,9 @@ def _asked_since(rt: Runtime, account_id: int, days: int) -> int:
     since = rt.clock() - timedelta(days=days)
     with Session(rt.engine) as s:
         return s.exec(
-            select(func.count()).where(Question.account_id == account_id, Question.created_at >= since,
-                                       Question.created_at < rt.clock())
+            select(func.count()).where(
+                Question.account_id == account_id, Question.created_at >= since, Question.created_at < rt.clock()
+            )
         ).one()
 
 
@@ -80,8 +81,7 @@ def test_what_an_account_asked_matches_the_data(demo_runtime: Runtime) -> None:
         since = demo_runtime.clock() - timedelta(days=90)
         top = s.exec(
             select(Question.topic_id, func.count())
-            .where(Question.account_id == account.id, Question.created_at >= since,
-                   col(Question.topic_id).is_not(None))
+            .where(Question.account_id == account.id, Question.created_at >= since, col(Question.topic_id).is_not(None))
             .group_by(Question.topic_id)
             .order_by(func.count().desc())
         ).first()
@@ -116,8 +116,12 @@ def test_which_accounts_asked_counts_per_account(demo_runtime: Runtime) -> None:
         truth = dict(
             s.exec(
                 select(Question.account_id, func.count())
-                .where(col(Question.topic_id).in_(topics), Question.created_at >= since,
-                       Question.created_at < demo_runtime.clock(), col(Question.account_id).is_not(None))
+                .where(
+                    col(Question.topic_id).in_(topics),
+                    Question.created_at >= since,
+                    Question.created_at < demo_runtime.clock(),
+                    col(Question.account_id).is_not(None),
+                )
                 .group_by(Question.account_id)
             ).all()
         )
@@ -128,7 +132,7 @@ def test_which_accounts_asked_counts_per_account(demo_runtime: Runtime) -> None:
 def test_hostile_account_names_stay_text_on_the_page(demo_copy: Runtime, web_users) -> None:  # type: ignore[no-untyped-def]
     """An account name from a CRM file is customer data: in the chat's Markdown and HTML it is text, not markup."""
     with Session(demo_copy.engine) as s:
-        s.add(Account(name='Zeta <script>alert(1)</script> [x](javascript:alert(2)) Ltd', owner="*bold*"))
+        s.add(Account(name="Zeta <script>alert(1)</script> [x](javascript:alert(2)) Ltd", owner="*bold*"))
         s.commit()
     with LiveServer(demo_copy) as server, logged_in(server.url, *web_users["account_manager"]) as (client, csrf):
         page = client.post("/chat", data={"question": "Prepare me for my call with Zeta", "csrf_token": csrf})
@@ -140,8 +144,9 @@ def test_hostile_account_names_stay_text_on_the_page(demo_copy: Runtime, web_use
 def test_the_chat_page_links_to_the_account(live_server: LiveServer, demo_runtime: Runtime, web_users) -> None:  # type: ignore[no-untyped-def]
     account = _account(demo_runtime, "Brightline Logistics")
     with logged_in(live_server.url, *web_users["account_manager"]) as (client, csrf):
-        page = client.post("/chat", data={"question": "What has Brightline Logistics asked this month?",
-                                          "csrf_token": csrf})
+        page = client.post(
+            "/chat", data={"question": "What has Brightline Logistics asked this month?", "csrf_token": csrf}
+        )
         assert page.status_code == 200
         assert f'href="/accounts/{account.id}"' in page.text and "from the account data" in page.text
         assert client.get(f"/accounts/{account.id}").status_code == 200
@@ -152,8 +157,9 @@ def _llm_runtime(demo_runtime: Runtime, server: FakeOpenAI) -> Runtime:
     return make_runtime(demo_runtime.settings.data_dir, demo_runtime.embedder, llm_base_url=server.base_url)
 
 
-def test_with_an_llm_the_model_picks_the_tool_and_writes_from_its_data(demo_runtime: Runtime,
-                                                                       openai_server: FakeOpenAI) -> None:
+def test_with_an_llm_the_model_picks_the_tool_and_writes_from_its_data(
+    demo_runtime: Runtime, openai_server: FakeOpenAI
+) -> None:
     rt = _llm_runtime(demo_runtime, openai_server)
     account = _account(demo_runtime, "Brightline Logistics")
     a = chat(rt, AM, "What is Brightline Logistics asking about this quarter?")
@@ -168,8 +174,9 @@ def test_with_an_llm_the_model_picks_the_tool_and_writes_from_its_data(demo_runt
     assert f"**{n}** questions" in tool_turn["content"], "the tool ran the same use case as the offline chat"
 
 
-def test_with_an_llm_doc_questions_still_get_cited_doc_answers(demo_runtime: Runtime,
-                                                                openai_server: FakeOpenAI) -> None:
+def test_with_an_llm_doc_questions_still_get_cited_doc_answers(
+    demo_runtime: Runtime, openai_server: FakeOpenAI
+) -> None:
     rt = _llm_runtime(demo_runtime, openai_server)
     a = chat(rt, AM, "How do I change my PIN?")
     assert a.mode == "llm" and a.citations, "answer_from_docs goes through the cited answer path"

@@ -176,17 +176,46 @@ CASES = [
     Case("POST", "/topics/{topic_id}/merge", WRITERS, _merge_case, _topic_row),
     Case("POST", "/topics/{topic_id}/split", WRITERS, _split_case, _topic_row),
     Case("POST", "/topics/bulk/status", WRITERS, _bulk_case, _statuses, 303, "/?view=all"),
-    Case("POST", "/chat", EVERYONE, lambda ids: ("/chat", {"question": "How do I change my PIN?"}), _turns, 200,
-         'class="answer'),
-    Case("POST", "/chat/turns/{turn_id}/feedback", set(), lambda ids: (f"/chat/turns/{ids.api_turn}/feedback",
-         {"helpful": "no"}), _feedback),  # a person rates only their own answers: this one came from the API
-    Case("POST", "/chat/stream", EVERYONE, lambda ids: ("/chat/stream", {"question": "How do I change my PIN?"}),
-         _turns, 200, "event: done"),
+    Case(
+        "POST",
+        "/chat",
+        EVERYONE,
+        lambda ids: ("/chat", {"question": "How do I change my PIN?"}),
+        _turns,
+        200,
+        'class="answer',
+    ),
+    Case(
+        "POST",
+        "/chat/turns/{turn_id}/feedback",
+        set(),
+        lambda ids: (f"/chat/turns/{ids.api_turn}/feedback", {"helpful": "no"}),
+        _feedback,
+    ),  # a person rates only their own answers: this one came from the API
+    Case(
+        "POST",
+        "/chat/stream",
+        EVERYONE,
+        lambda ids: ("/chat/stream", {"question": "How do I change my PIN?"}),
+        _turns,
+        200,
+        "event: done",
+    ),
     Case("POST", "/logout", EVERYONE, lambda ids: ("/logout", {}), _sessions, 303, "/login"),
-    Case("POST", "/topics/{topic_id}/tickets", WRITERS, lambda ids: (f"/topics/{ids.fresh_topic()}/tickets", {}),
-         _tickets_of),
-    Case("POST", "/tickets/{ticket_id}/export", WRITERS,
-         lambda ids: (f"/tickets/{ids.ticket}/export", {"tracker": "markdown"}), _ticket_file),
+    Case(
+        "POST",
+        "/topics/{topic_id}/tickets",
+        WRITERS,
+        lambda ids: (f"/topics/{ids.fresh_topic()}/tickets", {}),
+        _tickets_of,
+    ),
+    Case(
+        "POST",
+        "/tickets/{ticket_id}/export",
+        WRITERS,
+        lambda ids: (f"/tickets/{ids.ticket}/export", {"tracker": "markdown"}),
+        _ticket_file,
+    ),
     Case("POST", "/tickets/{ticket_id}/status", WRITERS, _ticket_status_case, _ticket_status),
     Case("GET", "/tickets/{ticket_id}.md", EVERYONE, lambda ids: (f"/tickets/{ids.ticket}.md", {})),
 ]
@@ -244,18 +273,27 @@ def sessions(module_server: LiveServer) -> Iterator[Callable[[str], AbstractCont
 
 @pytest.mark.parametrize(
     ("case", "role", "token"),
-    [(c, role, token) for c in CASES for role in ROLES for token in (("valid", "missing", "wrong")
-                                                                     if c.method == "POST" else ("none",))],
+    [
+        (c, role, token)
+        for c in CASES
+        for role in ROLES
+        for token in (("valid", "missing", "wrong") if c.method == "POST" else ("none",))
+    ],
     ids=lambda v: f"{v.method} {v.path}" if isinstance(v, Case) else str(v),
 )
 def test_each_role_with_each_token(
-    module_server: LiveServer, module_demo: Runtime, sessions, case: Case, role: str, token: str  # type: ignore[no-untyped-def]
+    module_server: LiveServer,
+    module_demo: Runtime,
+    sessions,
+    case: Case,
+    role: str,
+    token: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """Pages: every role reads them (a GET carries no token). Forms: without the session's token, or with a wrong
     one, refused for everyone; with it, done for the roles allowed and refused (403) for the others."""
     ids = ids_cache.setdefault("ids", Ids(module_demo))
     own_login = case.path == "/logout"
-    with (logged_in(module_server.url, *WEB_USERS[role]) if own_login else sessions(role)) as (client, csrf):
+    with logged_in(module_server.url, *WEB_USERS[role]) if own_login else sessions(role) as (client, csrf):
         url, form = case.request(ids)
         if case.method == "GET":
             r = client.get(url, follow_redirects=True)
