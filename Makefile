@@ -26,11 +26,15 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/docgap demo --host $(HOST) --port $(PORT)
 
-## make test: install with test extras, lint, audit the locked dependencies, run the whole suite (real SQLite, Chroma, HTTP, Chromium)
-test: $(VENV)/.installed-test chromium
+## make test: install with test extras, lint, audit the locked dependencies, run the whole suite (real SQLite, Chroma, HTTP,
+## Chromium), then the tests marked `backends` (ingest, clustering, answers, API, pages) again on a private PostgreSQL
+test: $(VENV)/.installed-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python tools/audit.py
 	$(BIN)/python -m pytest
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+	  DOCGAP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m backends; \
+	else echo "PostgreSQL server not installed and no root: the PostgreSQL pass is SKIPPED"; fi
 
 ## make audit: known vulnerabilities in requirements.lock (pip-audit; fails on one not reviewed in audit-ignore.toml)
 audit: $(VENV)/.installed-test
@@ -49,6 +53,15 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "chromium not installed and no root: browser tests will be skipped"; fi; \
+	fi
+
+# The PostgreSQL pass and the backup tests start a private cluster from Debian's server binaries; likewise installed.
+.PHONY: postgresql
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
+	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
+	  else echo "postgresql not installed and no root: the PostgreSQL tests will be skipped"; fi; \
 	fi
 
 lint: $(VENV)/.installed-test

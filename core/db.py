@@ -19,7 +19,10 @@ def make_engine(url: str, upgrade: bool = True) -> Engine:
     "database is locked" errors. `upgrade=False` is for `docgap db`, which reports the revision before it migrates.
     """
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {})
+    if is_sqlite:
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    else:  # a server restarts and ends idle sessions; a pooled connection is checked before each use
+        engine = create_engine(url, pool_pre_ping=True)
     if is_sqlite:
 
         @event.listens_for(engine, "connect")

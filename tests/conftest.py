@@ -22,17 +22,43 @@ from core.runtime import Runtime
 from core.settings import Settings
 from server.background import BackgroundServer, free_port  # noqa: F401  (free_port is re-exported for tests)
 from tests.openai_server import FakeOpenAI
+from tests.postgres import PostgresCluster, server_binaries
 
 DEMO_END = date(2026, 11, 23)
+
+
+TEST_VARIABLES = ("DOCGAP_SCREENSHOTS", "DOCGAP_TEST_DATABASE")
+"""The tests' own variables: where the browser tests save page screenshots, and which database the pass runs on."""
+POSTGRES: PostgresCluster | None = None
+"""The PostgreSQL pass's cluster (`DOCGAP_TEST_DATABASE=postgresql`); None on the default SQLite pass."""
+_DATABASES: dict[Path, str] = {}
+"""PostgreSQL pass: the database of each data dir a test made (a data dir stands for one instance, as in SQLite)."""
+_RUNTIMES: dict[Path, list[Runtime]] = {}
+"""PostgreSQL pass: the runtimes over each data dir, whose pools are closed before the dir's database is copied."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tests build their own settings: a developer's DOCGAP_* variables must not leak in.
 
-    DOCGAP_SCREENSHOTS (where the browser tests save page screenshots) is the tests' own and stays.
+    With `DOCGAP_TEST_DATABASE=postgresql` (the second pass of `make test`, over the tests marked `backends`) a
+    private PostgreSQL cluster is started for the session and every data dir gets a database in it.
     """
-    for key in [k for k in os.environ if k.startswith("DOCGAP_") and k != "DOCGAP_SCREENSHOTS"]:
+    global POSTGRES
+    for key in [k for k in os.environ if k.startswith("DOCGAP_") and k not in TEST_VARIABLES]:
         del os.environ[key]
+    wanted = os.environ.get("DOCGAP_TEST_DATABASE", "sqlite")
+    if wanted not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"DOCGAP_TEST_DATABASE must be sqlite or postgresql, not {wanted!r}")
+    if wanted == "postgresql":
+        bin_dir = server_binaries()
+        if bin_dir is None:
+            raise pytest.UsageError("DOCGAP_TEST_DATABASE=postgresql needs the PostgreSQL server binaries (initdb)")
+        POSTGRES = PostgresCluster(bin_dir).__enter__()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if POSTGRES is not None:
+        POSTGRES.__exit__(None, None, None)
 
 
 NOW = datetime(2026, 11, 24, 9, 0)
@@ -46,8 +72,18 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 def make_runtime(data_dir: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
+    """A runtime over `data_dir`; on the PostgreSQL pass its database is the data dir's own (made on first use)."""
+    if POSTGRES is not None and "database_url" not in settings:
+        key = data_dir.resolve()
+        if key not in _DATABASES:
+            _DATABASES[key] = f"t{len(_DATABASES)}"
+            POSTGRES.create(_DATABASES[key])
+        settings["database_url"] = POSTGRES.url(_DATABASES[key])
     s = Settings(data_dir=data_dir, _env_file=None, **settings)  # type: ignore[call-arg]
-    return Runtime(s, clock=lambda: NOW, embedder_override=embedder)
+    rt = Runtime(s, clock=lambda: NOW, embedder_override=embedder)
+    if POSTGRES is not None:
+        _RUNTIMES.setdefault(data_dir.resolve(), []).append(rt)
+    return rt
 
 
 @pytest.fixture()
@@ -56,10 +92,20 @@ def fresh_runtime(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Runt
 
 
 def copy_data(data_dir: Path, target: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
-    """A runtime over a private copy of `data_dir` (SQLite and Chroma files), for tests that change what they get."""
+    """A runtime over a private copy of `data_dir` (SQLite and Chroma files), for tests that change what they get.
+
+    On the PostgreSQL pass the data dir's database is copied as a template, once the pools over it are closed.
+    """
     import shutil
 
     shutil.copytree(data_dir, target)
+    source = _DATABASES.get(data_dir.resolve())
+    if POSTGRES is not None and source is not None and "database_url" not in settings:
+        for rt in _RUNTIMES.get(data_dir.resolve(), []):
+            if "engine" in rt.__dict__:
+                rt.engine.dispose()
+        _DATABASES[target.resolve()] = name = f"t{len(_DATABASES)}"
+        POSTGRES.create(name, template=source)
     return make_runtime(target, embedder, **settings)
 
 
@@ -118,11 +164,7 @@ def demo_runtime(
 @pytest.fixture()
 def demo_copy(demo_runtime: Runtime, tmp_path: Path) -> Runtime:
     """A private copy of the analysed demo, for tests that change it (record turns, merge topics, re-judge)."""
-    import shutil
-
-    target = tmp_path / "data"
-    shutil.copytree(demo_runtime.settings.data_dir, target)
-    return make_runtime(target, demo_runtime.embedder)
+    return copy_data(demo_runtime.settings.data_dir, tmp_path / "data", demo_runtime.embedder)
 
 
 LiveServer = BackgroundServer

@@ -9,12 +9,8 @@ everywhere.
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +25,7 @@ from core.embedding import SentenceTransformerEmbedder
 from core.runtime import Runtime
 from core.vectors import DOC_CHUNKS, QUESTIONS, VectorStore
 from tests.conftest import free_port, make_runtime
+from tests.postgres import postgres  # noqa: F401  (a private PostgreSQL cluster; skips without one)
 from tests.test_backup import _records
 from usecases.apikeys import create_key
 from usecases.backup import backup, restore
@@ -36,45 +33,6 @@ from usecases.permissions import OPERATOR
 from usecases.pipeline import import_docs, import_questions
 
 TABLES = ("account", "apikey", "chunk", "document", "importrun", "question")
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a loopback port; yields a URL template with `{db}`."""
-    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install -e '.[postgres]')")
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        pytest.skip("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
-    root = Path(tempfile.mkdtemp(prefix="docgap-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    data = root / "data"
-    run = {"check": True, "capture_output": True, "timeout": 60}
-    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "docgap"], **run)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                    "-w", "start"], **run)  # fmt: skip
-    try:
-        for db in ("a", "b"):
-            subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "docgap", "-d", "postgres", "-qc",
-                            f"CREATE DATABASE {db}"], **run)  # fmt: skip
-        yield f"postgresql+psycopg://docgap@127.0.0.1:{port}/{{db}}"
-    finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60, check=False)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _up(url: str) -> bool:
@@ -123,7 +81,10 @@ def _dump(rt: Runtime, name: str) -> tuple[list[str], np.ndarray]:
 
 
 def test_postgres_and_chroma_servers_round_trip(
-    postgres: str, chroma_servers: list[str], embedder: SentenceTransformerEmbedder, tmp_path: Path
+    postgres: str,  # noqa: F811
+    chroma_servers: list[str],
+    embedder: SentenceTransformerEmbedder,
+    tmp_path: Path,
 ) -> None:
     a = make_runtime(tmp_path / "a", embedder, database_url=postgres.format(db="a"), chroma_url=chroma_servers[0])
     docs = tmp_path / "docs"

@@ -1,11 +1,14 @@
+import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from core import migrations
 from core.db import make_engine
 from core.models import Topic
+from core.runtime import Runtime
 
 
 def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
@@ -28,3 +31,17 @@ def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
     assert t.label == "old" and t.gap_reason == "" and t.signals == {}
     assert (t.label_source, t.label_basis, t.split_from) == ("keywords", [], None)
     assert migrations.current(engine) == migrations.head() and migrations.differences(engine) == []
+
+
+@pytest.mark.backends
+def test_each_pass_runs_on_the_database_it_names(fresh_runtime: Runtime) -> None:
+    """The PostgreSQL pass of `make test` really is on PostgreSQL (and migrated), not quietly on SQLite."""
+    wanted = os.environ.get("DOCGAP_TEST_DATABASE", "sqlite")
+    engine = fresh_runtime.engine
+    assert engine.dialect.name == wanted
+    assert migrations.current(engine) == migrations.head() and migrations.differences(engine) == []
+    with Session(engine) as s:
+        s.add(Topic(label="on " + wanted))
+        s.commit()
+    with Session(engine) as s:
+        assert [t.label for t in s.exec(select(Topic)).all()] == ["on " + wanted]

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import logged_in
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture()
 def api(live_server, api_headers) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]

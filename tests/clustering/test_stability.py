@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlmodel import Session, col, select
 
 from clustering.curation import CurationError, lineage, merge_topics, split_topic
 from clustering.service import assign_new, recluster
 from core.models import Question, Topic
 from core.runtime import Runtime
+
+pytestmark = pytest.mark.backends
 
 
 def _assignment(rt: Runtime) -> dict[int, int | None]:

@@ -3,6 +3,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from clustering.curation import set_status
@@ -11,6 +12,8 @@ from clustering.labels import class_tfidf_keywords
 from clustering.service import recluster
 from core.models import Question, Topic
 from demo import DEMO_DIR
+
+pytestmark = pytest.mark.backends
 
 
 def _topics(rt) -> dict[int, Topic]:  # type: ignore[no-untyped-def]

@@ -1,10 +1,14 @@
 import csv
 from pathlib import Path
 
+import pytest
+
 from clustering.topics import export_assignments
 from ingest.tabular import ColumnMap, read_csv
 from tests.conftest import NOW
 from usecases.pipeline import analyse, import_questions
+
+pytestmark = pytest.mark.backends
 
 
 def test_csv_with_column_mapping_and_export_contract(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]

@@ -1,12 +1,15 @@
 import json
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from core.models import Account, Question
 from ingest.records import IngestError, QuestionRecord
 from ingest.zendesk import read_zendesk
 from usecases.pipeline import import_accounts, import_questions
+
+pytestmark = pytest.mark.backends
 
 
 def test_demo_export_parses_with_staff_answers_and_follow_ups(demo_sources: Path) -> None:

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from core.models import ChatTurn
@@ -14,6 +15,8 @@ from retrieval.confidence import answer_threshold
 from retrieval.sentences import tables_as_sentences
 from tests.conftest import free_port, make_runtime
 from tests.openai_server import FakeOpenAI
+
+pytestmark = pytest.mark.backends
 
 
 def test_documented_question_is_answered_with_the_right_citation(demo_runtime) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -22,11 +21,11 @@ from sqlmodel import Session, col, select
 
 from core.models import Topic
 from core.runtime import Runtime
-from tests.conftest import CHROMIUM, WEB_USERS, LiveServer, logged_in, make_runtime
+from tests.conftest import CHROMIUM, WEB_USERS, LiveServer, copy_data, logged_in
 from usecases.permissions import OPERATOR
 from usecases.topics import COLUMN_LIMIT, QUEUE, change_topic
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.backends]
 
 SEEDED = {"triaged": 3, "in_progress": 2, "documented": 2, "verified": 1, "dismissed": 2}
 """How many of the biggest gaps the fixture moves out of "new", per status."""
@@ -35,8 +34,7 @@ SEEDED = {"triaged": 3, "in_progress": 2, "documented": 2, "verified": 1, "dismi
 @pytest.fixture(scope="module")
 def runtime(demo_runtime: Runtime, web_users, tmp_path_factory: pytest.TempPathFactory) -> Runtime:  # type: ignore[no-untyped-def]
     target = tmp_path_factory.mktemp("board-queue") / "data"
-    shutil.copytree(demo_runtime.settings.data_dir, target)
-    rt = make_runtime(target, demo_runtime.embedder)
+    rt = copy_data(demo_runtime.settings.data_dir, target, demo_runtime.embedder)
     ids = iter(_ids(rt, "new", gaps_only=True))
     for status, n in SEEDED.items():
         for _ in range(n):

@@ -1,0 +1,99 @@
+"""A throwaway PostgreSQL cluster on a loopback port, from the Debian `postgresql` server binaries.
+
+Used by the tests that need PostgreSQL itself (backup and restore, concurrent ticket creation) and by the
+PostgreSQL pass of the suite (`DOCGAP_TEST_DATABASE=postgresql`, see `tests/conftest.py`), where every data dir a
+test makes gets a database of its own and a copy of a data dir is `CREATE DATABASE ... TEMPLATE` of its database.
+initdb refuses to run as root, so as root the server runs as the `postgres` user, in a directory outside pytest's
+tmp dir (that one is private to root).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.background import free_port
+
+BUSY = "is being accessed by other users"
+"""PostgreSQL's message when a template database still has sessions."""
+
+
+def server_binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl, or None where the server is not installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """`with PostgresCluster() as pg: pg.create("a"); url = pg.url("a")`; stopped and deleted on exit."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="docgap-pg-"))
+        self.port = free_port()
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+
+    def __enter__(self) -> PostgresCluster:
+        data = self.root / "data"
+        self._run(self.bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "docgap", as_server=True)
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        self._run(self.bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", self.root / "log", "-w", "start",
+                  as_server=True)  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        subprocess.run([*self._as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
+                        "stop"], capture_output=True, timeout=60, check=False)  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://docgap@127.0.0.1:{self.port}/{database}"
+
+    def create(self, database: str, template: str | None = None) -> str:
+        """Create `database` (a copy of `template` when given) and return its URL.
+
+        A template must have no sessions: the caller closes its pools first; a session another thread still holds
+        (a served request, a scheduler tick) is ended and the copy tried once more.
+        """
+        sql = f'CREATE DATABASE "{database}"' + (f' TEMPLATE "{template}"' if template else "")
+        try:
+            self.sql(sql)
+        except subprocess.CalledProcessError as exc:
+            if template is None or BUSY not in exc.stderr:
+                raise
+            self.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{template}'")
+            self.sql(sql)
+        return self.url(database)
+
+    def sql(self, statement: str) -> None:
+        self._run("psql", "-h", "127.0.0.1", "-p", self.port, "-U", "docgap", "-d", "postgres", "-qc", statement)
+
+    def _run(self, *args: object, as_server: bool = False) -> None:
+        cmd = [*(self._as_user if as_server else []), *map(str, args)]
+        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A private cluster for one test module with databases `a` and `b`; yields a URL template with `{db}`."""
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install -e '.[postgres]')")
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.skip("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    with PostgresCluster(bin_dir) as pg:
+        for db in ("a", "b"):
+            pg.create(db)
+        yield pg.url("{db}")
