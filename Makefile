@@ -28,13 +28,14 @@ demo: $(VENV)/.installed
 
 ## make test: install with test extras, lint, audit the locked dependencies, run the whole suite (real SQLite, Chroma, HTTP,
 ## Chromium), then the tests marked `backends` (ingest, clustering, answers, API, pages) again on a private PostgreSQL
+## and a Chroma server (DOCGAP_TEST_STACK=servers)
 test: $(VENV)/.installed-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python tools/audit.py
 	$(BIN)/python -m pytest
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
-	  DOCGAP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m backends; \
-	else echo "PostgreSQL server not installed and no root: the PostgreSQL pass is SKIPPED"; fi
+	  DOCGAP_TEST_STACK=servers $(BIN)/python -m pytest -m backends; \
+	else echo "PostgreSQL server not installed and no root: the servers pass (PostgreSQL, Chroma server) is SKIPPED"; fi
 
 ## make audit: known vulnerabilities in requirements.lock (pip-audit; fails on one not reviewed in audit-ignore.toml)
 audit: $(VENV)/.installed-test
@@ -55,7 +56,7 @@ chromium:
 	  else echo "chromium not installed and no root: browser tests will be skipped"; fi; \
 	fi
 
-# The PostgreSQL pass and the backup tests start a private cluster from Debian's server binaries; likewise installed.
+# The servers pass and the backup tests start a private cluster from Debian's server binaries; likewise installed.
 .PHONY: postgresql
 postgresql:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \

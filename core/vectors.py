@@ -83,6 +83,10 @@ class VectorStore:
     def open(cls, chroma_url: str, path: Path, model_name: str = "", dimension: int = 0) -> VectorStore:
         """The store at `chroma_url` (a server) or `path` (embedded).
 
+        A path on the URL (`http://chroma:8000/team-a`) names a Chroma database on that server, made when missing:
+        several instances (teams, staging beside production, the test suite's data dirs) share one server without
+        sharing collections. Without one, the server's default database.
+
         Without a model (`docgap backup`/`restore`, which move whole collections and need not load one) only the
         whole-collection methods (`collection_names`, `size`, `dump`, `load`, `reset`) work; the rest refuse the
         mismatch.
@@ -93,11 +97,16 @@ class VectorStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         if chroma_url:
             url = urlparse(chroma_url)
+            host, port, ssl = url.hostname or "localhost", url.port or 8000, url.scheme == "https"
+            database = url.path.strip("/")
+            if database:
+                _ensure_database(host, port, ssl, database)
             client = chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
+                host=host,
+                port=port,
+                ssl=ssl,
                 settings=chroma_settings,
+                **({"database": database} if database else {}),
             )
         else:
             path.mkdir(parents=True, exist_ok=True)
@@ -234,3 +243,21 @@ class VectorStore:
         if name not in self.collection_names():
             return 0
         return int(self._client.get_collection(name, embedding_function=_NoEmbedding()).count())
+
+
+def _ensure_database(host: str, port: int, ssl: bool, database: str) -> None:
+    """Create the Chroma database `database` on the server unless it exists (default tenant)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    admin = chromadb.AdminClient(
+        ChromaSettings(
+            chroma_api_impl="chromadb.api.fastapi.FastAPI",
+            chroma_server_host=host,
+            chroma_server_http_port=port,
+            chroma_server_ssl_enabled=ssl,
+            anonymized_telemetry=False,
+        )
+    )
+    if database not in {d["name"] for d in admin.list_databases()}:
+        admin.create_database(database)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,45 +21,84 @@ import pytest
 from core.embedding import SentenceTransformerEmbedder
 from core.runtime import Runtime
 from core.settings import Settings
+from core.vectors import VectorStore
 from server.background import BackgroundServer, free_port  # noqa: F401  (free_port is re-exported for tests)
 from tests.openai_server import FakeOpenAI
-from tests.postgres import PostgresCluster, server_binaries
+from tests.servers import ChromaServer, PostgresCluster, server_binaries
 
 DEMO_END = date(2026, 11, 23)
 
 
-TEST_VARIABLES = ("DOCGAP_SCREENSHOTS", "DOCGAP_TEST_DATABASE")
-"""The tests' own variables: where the browser tests save page screenshots, and which database the pass runs on."""
-POSTGRES: PostgresCluster | None = None
-"""The PostgreSQL pass's cluster (`DOCGAP_TEST_DATABASE=postgresql`); None on the default SQLite pass."""
-_DATABASES: dict[Path, str] = {}
-"""PostgreSQL pass: the database of each data dir a test made (a data dir stands for one instance, as in SQLite)."""
-_RUNTIMES: dict[Path, list[Runtime]] = {}
-"""PostgreSQL pass: the runtimes over each data dir, whose pools are closed before the dir's database is copied."""
+TEST_VARIABLES = ("DOCGAP_SCREENSHOTS", "DOCGAP_TEST_STACK")
+"""The tests' own variables: where the browser tests save page screenshots, and which stores the pass runs on."""
+
+
+@dataclass
+class _Servers:
+    """The servers pass (`DOCGAP_TEST_STACK=servers`): one PostgreSQL cluster and one Chroma server for the session.
+
+    Every data dir a test makes stands for one instance, as it does with SQLite and embedded Chroma: it gets a
+    PostgreSQL database and a Chroma database of the same name (`instance0`, `instance1`, ...), and a copy of a data dir copies
+    both (`CREATE DATABASE ... TEMPLATE`, once the pools over it are closed; the collections dumped and loaded).
+    """
+
+    postgres: PostgresCluster
+    chroma: ChromaServer
+    chroma_url: str
+    names: dict[Path, str] = field(default_factory=dict)
+    runtimes: dict[Path, list[Runtime]] = field(default_factory=dict)
+
+    def settings_for(self, data_dir: Path, template: Path | None = None) -> dict[str, str]:
+        key = data_dir.resolve()
+        if key not in self.names:
+            self.names[key] = name = f"instance{len(self.names)}"
+            source = self.names.get(template.resolve()) if template is not None else None
+            if source is None:
+                self.postgres.create(name)
+            else:
+                for rt in self.runtimes.get(template.resolve(), []):  # type: ignore[union-attr]
+                    if "engine" in rt.__dict__:
+                        rt.engine.dispose()
+                self.postgres.create(name, template=source)
+                src, dst = VectorStore.open(self._chroma(source), key), VectorStore.open(self._chroma(name), key)
+                for collection in src.collection_names():
+                    dst.load(src.dump(collection))
+        name = self.names[key]
+        return {"database_url": self.postgres.url(name), "chroma_url": self._chroma(name)}
+
+    def _chroma(self, name: str) -> str:
+        return f"{self.chroma_url}/{name}"
+
+
+SERVERS: _Servers | None = None
+"""Set on the servers pass; None on the default pass (SQLite and embedded Chroma in each data dir)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tests build their own settings: a developer's DOCGAP_* variables must not leak in.
 
-    With `DOCGAP_TEST_DATABASE=postgresql` (the second pass of `make test`, over the tests marked `backends`) a
-    private PostgreSQL cluster is started for the session and every data dir gets a database in it.
+    With `DOCGAP_TEST_STACK=servers` (the second pass of `make test`, over the tests marked `backends`) a private
+    PostgreSQL cluster and a Chroma server are started for the session (see `_Servers`).
     """
-    global POSTGRES
+    global SERVERS
     for key in [k for k in os.environ if k.startswith("DOCGAP_") and k not in TEST_VARIABLES]:
         del os.environ[key]
-    wanted = os.environ.get("DOCGAP_TEST_DATABASE", "sqlite")
-    if wanted not in ("sqlite", "postgresql"):
-        raise pytest.UsageError(f"DOCGAP_TEST_DATABASE must be sqlite or postgresql, not {wanted!r}")
-    if wanted == "postgresql":
+    stack = os.environ.get("DOCGAP_TEST_STACK", "embedded")
+    if stack not in ("embedded", "servers"):
+        raise pytest.UsageError(f"DOCGAP_TEST_STACK must be embedded or servers, not {stack!r}")
+    if stack == "servers":
         bin_dir = server_binaries()
-        if bin_dir is None:
-            raise pytest.UsageError("DOCGAP_TEST_DATABASE=postgresql needs the PostgreSQL server binaries (initdb)")
-        POSTGRES = PostgresCluster(bin_dir).__enter__()
+        if bin_dir is None or ChromaServer.command() is None:
+            raise pytest.UsageError("DOCGAP_TEST_STACK=servers needs the PostgreSQL server binaries and `chroma`")
+        postgres = PostgresCluster(bin_dir).__enter__()
+        chroma = ChromaServer(postgres.root / "chroma-data")
+        SERVERS = _Servers(postgres, chroma, chroma.__enter__())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if POSTGRES is not None:
-        POSTGRES.__exit__(None, None, None)
+    if SERVERS is not None:
+        SERVERS.chroma.__exit__()
+        SERVERS.postgres.__exit__()
 
 
 NOW = datetime(2026, 11, 24, 9, 0)
@@ -72,17 +112,13 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 def make_runtime(data_dir: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
-    """A runtime over `data_dir`; on the PostgreSQL pass its database is the data dir's own (made on first use)."""
-    if POSTGRES is not None and "database_url" not in settings:
-        key = data_dir.resolve()
-        if key not in _DATABASES:
-            _DATABASES[key] = f"t{len(_DATABASES)}"
-            POSTGRES.create(_DATABASES[key])
-        settings["database_url"] = POSTGRES.url(_DATABASES[key])
+    """A runtime over `data_dir`; on the servers pass its stores are the data dir's own databases on the servers."""
+    if SERVERS is not None and "database_url" not in settings:
+        settings = SERVERS.settings_for(data_dir) | settings
     s = Settings(data_dir=data_dir, _env_file=None, **settings)  # type: ignore[call-arg]
     rt = Runtime(s, clock=lambda: NOW, embedder_override=embedder)
-    if POSTGRES is not None:
-        _RUNTIMES.setdefault(data_dir.resolve(), []).append(rt)
+    if SERVERS is not None:
+        SERVERS.runtimes.setdefault(data_dir.resolve(), []).append(rt)
     return rt
 
 
@@ -94,18 +130,13 @@ def fresh_runtime(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Runt
 def copy_data(data_dir: Path, target: Path, embedder: SentenceTransformerEmbedder, **settings: object) -> Runtime:
     """A runtime over a private copy of `data_dir` (SQLite and Chroma files), for tests that change what they get.
 
-    On the PostgreSQL pass the data dir's database is copied as a template, once the pools over it are closed.
+    On the servers pass the data dir's databases are copied (see `_Servers`).
     """
     import shutil
 
     shutil.copytree(data_dir, target)
-    source = _DATABASES.get(data_dir.resolve())
-    if POSTGRES is not None and source is not None and "database_url" not in settings:
-        for rt in _RUNTIMES.get(data_dir.resolve(), []):
-            if "engine" in rt.__dict__:
-                rt.engine.dispose()
-        _DATABASES[target.resolve()] = name = f"t{len(_DATABASES)}"
-        POSTGRES.create(name, template=source)
+    if SERVERS is not None and "database_url" not in settings:
+        settings = SERVERS.settings_for(target, template=data_dir) | settings
     return make_runtime(target, embedder, **settings)
 
 

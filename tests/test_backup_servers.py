@@ -9,13 +9,9 @@ everywhere.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from sqlalchemy import text
@@ -24,8 +20,8 @@ from core.backup import BackupError
 from core.embedding import SentenceTransformerEmbedder
 from core.runtime import Runtime
 from core.vectors import DOC_CHUNKS, QUESTIONS, VectorStore
-from tests.conftest import free_port, make_runtime
-from tests.postgres import postgres  # noqa: F401  (a private PostgreSQL cluster; skips without one)
+from tests.conftest import make_runtime
+from tests.servers import ChromaServer, postgres  # noqa: F401  (a private PostgreSQL cluster; skips without one)
 from tests.test_backup import _records
 from usecases.apikeys import create_key
 from usecases.backup import backup, restore
@@ -35,38 +31,16 @@ from usecases.pipeline import import_docs, import_questions
 TABLES = ("account", "apikey", "chunk", "document", "importrun", "question")
 
 
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def chroma_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Two `chroma run` servers (one per instance), started together."""
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
+    """Two `chroma run` servers (one per instance)."""
+    if ChromaServer.command() is None:
         pytest.skip("the chroma command is not installed")
-    procs, urls = [], []
-    for n in range(2):
-        port = free_port()
-        path = tmp_path_factory.mktemp(f"chroma{n}")
-        procs.append(subprocess.Popen([str(chroma), "run", "--path", str(path), "--port", str(port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-        urls.append(f"http://localhost:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        for url in urls:
-            while not _up(url):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"chroma at {url} did not start")
-                time.sleep(0.1)  # polling a server's start, as `BackgroundServer` does
-        yield urls
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait(timeout=30)
+    with (
+        ChromaServer(tmp_path_factory.mktemp("chroma0")) as one,
+        ChromaServer(tmp_path_factory.mktemp("chroma1")) as two,
+    ):
+        yield [one, two]
 
 
 def _rows(rt: Runtime, table: str) -> list[tuple[object, ...]]:

@@ -2,6 +2,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import Session, select
 
@@ -9,6 +10,7 @@ from core import migrations
 from core.db import make_engine
 from core.models import Topic
 from core.runtime import Runtime
+from core.vectors import QUESTIONS
 
 
 def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
@@ -34,9 +36,14 @@ def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
 
 
 @pytest.mark.backends
-def test_each_pass_runs_on_the_database_it_names(fresh_runtime: Runtime) -> None:
-    """The PostgreSQL pass of `make test` really is on PostgreSQL (and migrated), not quietly on SQLite."""
-    wanted = os.environ.get("DOCGAP_TEST_DATABASE", "sqlite")
+def test_each_pass_runs_on_the_stores_it_names(fresh_runtime: Runtime) -> None:
+    """The servers pass of `make test` really is on PostgreSQL and a Chroma server, not quietly on the embedded ones."""
+    servers = os.environ.get("DOCGAP_TEST_STACK", "embedded") == "servers"
+    wanted = "postgresql" if servers else "sqlite"
+    assert bool(fresh_runtime.settings.chroma_url) is servers
+    fresh_runtime.vectors.upsert(QUESTIONS, ["1"], np.ones((1, fresh_runtime.embedder.dimension), np.float32))
+    assert fresh_runtime.vectors.size(QUESTIONS) == 1
+    assert not (fresh_runtime.settings.chroma_path.exists() and servers)
     engine = fresh_runtime.engine
     assert engine.dialect.name == wanted
     assert migrations.current(engine) == migrations.head() and migrations.differences(engine) == []

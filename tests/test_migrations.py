@@ -13,7 +13,7 @@ from core import migrations
 from core.db import make_engine
 from core.models import Account, DocTicket, Question, Topic
 from tests.commandline import docgap
-from tests.postgres import postgres  # noqa: F401  (the throwaway PostgreSQL cluster fixture)
+from tests.servers import postgres  # noqa: F401  (the throwaway PostgreSQL cluster fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pre_migrations.sqlite3"
 """A data dir's database as docgap made it before migrations (commit 29560ce's make_engine), with a few rows."""

@@ -26,7 +26,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from server.background import free_port
 from tests.conftest import form_token
-from tests.postgres import postgres  # noqa: F401  (a private PostgreSQL cluster; skips without one)
+from tests.servers import postgres  # noqa: F401  (a private PostgreSQL cluster; skips without one)
 from usecases.apikeys import create_key
 from usecases.permissions import OPERATOR
 from usecases.users import LOGIN_ATTEMPTS, create_user

@@ -25,7 +25,7 @@ from core.db import make_engine
 from core.models import DocTicket, Topic
 from core.runtime import Runtime
 from core.settings import Settings
-from tests.postgres import postgres  # noqa: F401  (the throwaway PostgreSQL cluster fixture)
+from tests.servers import postgres  # noqa: F401  (the throwaway PostgreSQL cluster fixture)
 from tests.tickets.racers import T0, create_in_a_process
 from usecases.permissions import OPERATOR, user_actor
 from usecases.tickets import TicketError, create_ticket, set_ticket_status

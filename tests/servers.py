@@ -1,10 +1,9 @@
-"""A throwaway PostgreSQL cluster on a loopback port, from the Debian `postgresql` server binaries.
+"""Throwaway servers on loopback ports: a PostgreSQL cluster (Debian's `postgresql` server binaries) and `chroma run`.
 
-Used by the tests that need PostgreSQL itself (backup and restore, concurrent ticket creation) and by the
-PostgreSQL pass of the suite (`DOCGAP_TEST_DATABASE=postgresql`, see `tests/conftest.py`), where every data dir a
-test makes gets a database of its own and a copy of a data dir is `CREATE DATABASE ... TEMPLATE` of its database.
-initdb refuses to run as root, so as root the server runs as the `postgres` user, in a directory outside pytest's
-tmp dir (that one is private to root).
+Used by the tests that need a server itself (backup and restore, concurrent ticket creation, shared rate limits)
+and by the servers pass of the suite (`DOCGAP_TEST_STACK=servers`, see `tests/conftest.py`), where every data dir
+a test makes gets a PostgreSQL database and a Chroma database of its own. initdb refuses to run as root, so as root
+PostgreSQL runs as the `postgres` user, in a directory outside pytest's tmp dir (that one is private to root).
 """
 
 from __future__ import annotations
@@ -13,10 +12,13 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from server.background import free_port
@@ -97,3 +99,44 @@ def postgres() -> Iterator[str]:
         for db in ("a", "b"):
             pg.create(db)
         yield pg.url("{db}")
+
+
+class ChromaServer:
+    """`with ChromaServer(path) as url:` a `chroma run` server storing under `path`, up when entered."""
+
+    def __init__(self, path: Path, start_timeout: float = 60) -> None:
+        self.path = path
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.start_timeout = start_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def command() -> Path | None:
+        chroma = Path(sys.executable).parent / "chroma"
+        return chroma if chroma.exists() else None
+
+    def __enter__(self) -> str:
+        chroma = self.command()
+        if chroma is None:
+            raise RuntimeError("the chroma command is not installed")
+        self._proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--port", str(self.port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + self.start_timeout
+        while not self.up():
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.__exit__()
+                raise RuntimeError(f"chroma at {self.url} did not start")
+            time.sleep(0.1)  # polling a server's start, as `BackgroundServer` does
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+
+    def up(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
