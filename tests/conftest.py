@@ -38,8 +38,9 @@ class _Servers:
     """The servers pass (`DOCGAP_TEST_STACK=servers`): one PostgreSQL cluster and one Chroma server for the session.
 
     Every data dir a test makes stands for one instance, as it does with SQLite and embedded Chroma: it gets a
-    PostgreSQL database and a Chroma database of the same name (`instance0`, `instance1`, ...), and a copy of a data dir copies
-    both (`CREATE DATABASE ... TEMPLATE`, once the pools over it are closed; the collections dumped and loaded).
+    PostgreSQL database and a Chroma database of the same name (`instance0`, `instance1`, ...), and a copy of a
+    data dir copies both (`CREATE DATABASE ... TEMPLATE`, once the pools over it are closed; the collections dumped
+    and loaded).
     """
 
     postgres: PostgresCluster
