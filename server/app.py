@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import core
@@ -14,6 +15,7 @@ from api.deps import get_runtime
 from api.routers import accounts, answers, briefs, feedback, flags, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
+from usecases.health import check_health
 from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
 from web.briefs import router as brief_pages
@@ -52,9 +54,16 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     for exc, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc, handler)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "mode": "llm" if runtime.settings.llm_enabled else "offline"}
+    @app.get("/healthz", tags=["health"], responses={503: {"description": "a store does not answer"}})
+    def healthz() -> JSONResponse:
+        """200 when the database and the vector store answer, else 503; each store's state is in `checks`."""
+        health = check_health(runtime)
+        body = {
+            "status": "ok" if health.ok else "unavailable",
+            "mode": "llm" if runtime.settings.llm_enabled else "offline",
+            "checks": health.checks,
+        }
+        return JSONResponse(body, status_code=200 if health.ok else 503)
 
     app.include_router(answers.router)
     app.include_router(feedback.router)

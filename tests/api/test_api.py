@@ -59,7 +59,8 @@ def test_status_change_via_api(api: httpx.Client) -> None:
 
 
 def test_health_and_openapi(live_server) -> None:  # type: ignore[no-untyped-def]
-    assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok", "mode": "offline"}
+    health = httpx.get(f"{live_server.url}/healthz").json()
+    assert health == {"status": "ok", "mode": "offline", "checks": {"database": "ok", "vectors": "ok"}}
     spec = httpx.get(f"{live_server.url}/openapi.json").json()
     assert {"/v1/answers", "/v1/topics", "/v1/topics/{topic_id}", "/v1/questions", "/healthz"} <= set(spec["paths"])
     assert "/" not in spec["paths"], "web pages stay out of the API schema"

@@ -1,0 +1,46 @@
+"""`/healthz` over real HTTP: 200 when the database and the vector store answer, 503 naming the one that does not.
+
+The unreachable stores are real: a PostgreSQL URL and a Chroma server URL on loopback ports where nothing listens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from core.embedding import SentenceTransformerEmbedder
+from tests.conftest import LiveServer, free_port, make_runtime
+
+
+def _health(rt) -> httpx.Response:  # type: ignore[no-untyped-def]
+    with LiveServer(rt) as server:
+        return httpx.get(f"{server.url}/healthz", timeout=30)
+
+
+def test_a_healthy_instance_says_so(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    r = _health(make_runtime(tmp_path / "data", embedder))
+    assert r.status_code == 200
+    assert r.json()["checks"] == {"database": "ok", "vectors": "ok"} and r.json()["status"] == "ok"
+
+
+def test_an_unreachable_database_is_503_without_its_address(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    port = free_port()
+    rt = make_runtime(
+        tmp_path / "data", embedder, database_url=f"postgresql+psycopg://docgap:s3cret@127.0.0.1:{port}/x"
+    )
+    r = _health(rt)
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "unavailable" and body["checks"]["vectors"] == "ok"
+    assert body["checks"]["database"].startswith("unavailable (") and body["checks"]["database"].endswith("Error)")
+    assert str(port) not in r.text and "s3cret" not in r.text and "docgap" not in r.text
+
+
+def test_an_unreachable_chroma_server_is_503(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    rt = make_runtime(tmp_path / "data", embedder, chroma_url=f"http://127.0.0.1:{free_port()}")
+    r = _health(rt)
+    assert r.status_code == 503
+    assert r.json()["checks"]["database"] == "ok" and r.json()["checks"]["vectors"].startswith("unavailable (")
