@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# PostgreSQL's initdb, if installed: asked of the shell when a recipe runs, so after the `postgresql` target
+# installed it (make's own $(wildcard) may answer from a directory listing cached before the install)
+INITDB  = $(firstword $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null) $(shell command -v initdb))
 
 .PHONY: demo test install lint format bench clean audit lock
 
@@ -33,7 +36,7 @@ test: $(VENV)/.installed-test chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python tools/audit.py
 	$(BIN)/python -m pytest
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+	@if [ -n "$(INITDB)" ]; then \
 	  DOCGAP_TEST_STACK=servers $(BIN)/python -m pytest -m backends; \
 	else echo "PostgreSQL server not installed and no root: the servers pass (PostgreSQL, Chroma server) is SKIPPED"; fi
 
@@ -59,7 +62,7 @@ chromium:
 # The servers pass and the backup tests start a private cluster from Debian's server binaries; likewise installed.
 .PHONY: postgresql
 postgresql:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	@if [ -z "$(INITDB)" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
 	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
 	  else echo "postgresql not installed and no root: the PostgreSQL tests will be skipped"; fi; \

@@ -19,11 +19,10 @@ def make_engine(url: str, upgrade: bool = True) -> Engine:
     "database is locked" errors. `upgrade=False` is for `docgap db`, which reports the revision before it migrates.
     """
     is_sqlite = url.startswith("sqlite")
-    if is_sqlite:
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    else:  # a server restarts and ends idle sessions; a pooled connection is checked before each use
+    if not is_sqlite:  # a server restarts and ends idle sessions; a pooled connection is checked before each use
         engine = create_engine(url, pool_pre_ping=True)
-    if is_sqlite:
+    else:
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -45,19 +45,20 @@ class _Servers:
 
     postgres: PostgresCluster
     chroma: ChromaServer
-    chroma_url: str
     names: dict[Path, str] = field(default_factory=dict)
     runtimes: dict[Path, list[Runtime]] = field(default_factory=dict)
 
     def settings_for(self, data_dir: Path, template: Path | None = None) -> dict[str, str]:
+        """The data dir's store settings, its databases made on first use (copies of `template`'s when given)."""
         key = data_dir.resolve()
         if key not in self.names:
             self.names[key] = name = f"instance{len(self.names)}"
-            source = self.names.get(template.resolve()) if template is not None else None
+            source_key = template.resolve() if template is not None else None
+            source = self.names.get(source_key) if source_key is not None else None
             if source is None:
                 self.postgres.create(name)
             else:
-                for rt in self.runtimes.get(template.resolve(), []):  # type: ignore[union-attr]
+                for rt in self.runtimes.get(source_key, []):  # type: ignore[arg-type]
                     if "engine" in rt.__dict__:
                         rt.engine.dispose()
                 self.postgres.create(name, template=source)
@@ -68,7 +69,7 @@ class _Servers:
         return {"database_url": self.postgres.url(name), "chroma_url": self._chroma(name)}
 
     def _chroma(self, name: str) -> str:
-        return f"{self.chroma_url}/{name}"
+        return f"{self.chroma.url}/{name}"
 
 
 SERVERS: _Servers | None = None
@@ -93,7 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("DOCGAP_TEST_STACK=servers needs the PostgreSQL server binaries and `chroma`")
         postgres = PostgresCluster(bin_dir).__enter__()
         chroma = ChromaServer(postgres.root / "chroma-data")
-        SERVERS = _Servers(postgres, chroma, chroma.__enter__())
+        chroma.__enter__()
+        SERVERS = _Servers(postgres, chroma)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

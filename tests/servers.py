@@ -127,7 +127,7 @@ class ChromaServer:
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 self.__exit__()
                 raise RuntimeError(f"chroma at {self.url} did not start")
-            time.sleep(0.1)  # polling a server's start, as `BackgroundServer` does
+            time.sleep(0.1)  # `chroma run` has no readiness signal but answering its heartbeat
         return self.url
 
     def __exit__(self, *exc: object) -> None:

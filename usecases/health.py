@@ -30,8 +30,9 @@ class Health:
 
 def check_health(runtime: Runtime) -> Health:
     """The database and the vector store, each asked once."""
-    return Health({"database": _check("database", lambda: _database(runtime)),
-                   "vectors": _check("vectors", lambda: runtime.vectors.collection_names())})  # fmt: skip
+    database = _check("database", lambda: _database(runtime))
+    vectors = _check("vectors", lambda: runtime.vectors.collection_names())  # opening the store may fail too
+    return Health({"database": database, "vectors": vectors})
 
 
 def _database(runtime: Runtime) -> None:
