@@ -405,12 +405,13 @@ def topics_merge(
     Example: `docgap topics merge 12 31 --into 7`
     """
     from clustering.curation import CurationError
+    from core.locks import TopicsBusy
     from usecases.permissions import OPERATOR
     from usecases.topics import merge_topics
 
     try:
         t = merge_topics(runtime(), OPERATOR, sources, into)
-    except (CurationError, LookupError) as exc:
+    except (CurationError, LookupError, TopicsBusy) as exc:
         fail(str(exc))
         return
     out.print(f"merged {', '.join(map(str, sources))} into topic {t.id} ({t.size} questions): {t.label}")
@@ -430,12 +431,13 @@ def topics_split(
     Later re-clusters keep the two apart. Example: `docgap topics split 7 --question 120 --question 121`
     """
     from clustering.curation import CurationError
+    from core.locks import TopicsBusy
     from usecases.permissions import OPERATOR
     from usecases.topics import split_topic
 
     try:
         t = split_topic(runtime(), OPERATOR, topic_id, question, label)
-    except (CurationError, LookupError) as exc:
+    except (CurationError, LookupError, TopicsBusy) as exc:
         fail(str(exc))
         return
     out.print(f"split {t.size} questions out of topic {topic_id} into new topic {t.id}: {t.label}")

@@ -8,6 +8,7 @@ family keeps its questions divided by the nearest family centroid (see `clusteri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
@@ -17,6 +18,8 @@ from sklearn.cluster import AgglomerativeClustering
 from sqlmodel import Session, col, or_, select
 
 from clustering.service import refresh_topics
+from clustering.titles import retitle
+from core.locks import exclusive
 from core.models import TOPIC_STATUSES, Document, Question, Topic, TopicEvent
 from core.runtime import Runtime
 from core.vectors import QUESTIONS
@@ -60,7 +63,11 @@ def set_status(
     doc_url = (doc_url or "").strip() or None
     if (doc_url or documented_on) and status not in DOCUMENTED:
         raise CurationError("a page and a date are recorded when the topic is marked documented or verified")
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    # A rename must not land inside a re-cluster, whose titles (read before it) would be written over it.
+    with (
+        exclusive(runtime.engine, runtime.settings.topic_wait_seconds) if label else nullcontext(),
+        Session(runtime.engine, expire_on_commit=False) as session,
+    ):
         t = _get(session, topic_id)
         now = runtime.clock()
         if documented_on is not None and documented_on > now.date():
@@ -108,7 +115,10 @@ def merge_topics(runtime: Runtime, source_ids: Sequence[int], into: int) -> Topi
     sources = [s for s in dict.fromkeys(source_ids) if s != into]
     if not sources:
         raise CurationError("name at least one other topic to merge into this one")
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    with (
+        exclusive(runtime.engine, runtime.settings.topic_wait_seconds),
+        Session(runtime.engine, expire_on_commit=False) as session,
+    ):
         target = _get(session, into, active=True)
         rows = [_get(session, s, active=True) for s in sources]
         questions = session.exec(select(Question).where(col(Question.topic_id).in_(sources))).all()
@@ -124,7 +134,8 @@ def merge_topics(runtime: Runtime, source_ids: Sequence[int], into: int) -> Topi
         _recentre(session, runtime, [target])
         refresh_topics(session, runtime)
         session.commit()
-        return target
+    retitle(runtime)
+    return target
 
 
 def split_topic(
@@ -134,7 +145,10 @@ def split_topic(
 
     The new topic records `split_from`, so later re-clusterings keep the two apart.
     """
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    with (
+        exclusive(runtime.engine, runtime.settings.topic_wait_seconds),
+        Session(runtime.engine, expire_on_commit=False) as session,
+    ):
         original = _get(session, topic_id, active=True)
         members = session.exec(select(Question).where(Question.topic_id == topic_id).order_by(col(Question.id))).all()
         if len(members) < 2:
@@ -169,7 +183,8 @@ def split_topic(
         _recentre(session, runtime, [original, new])
         refresh_topics(session, runtime)
         session.commit()
-        return new
+    retitle(runtime)
+    return new
 
 
 def lineage(runtime: Runtime, topic_id: int) -> list[LineageEntry]:

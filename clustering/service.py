@@ -27,7 +27,8 @@ from clustering.crosslingual import MIN_SIMILARITY, group_leftovers, is_foreign,
 from clustering.discover import ATTACH_QUANTILE, Discoverer, attach_radius, centroids_of, nearest_centroid
 from clustering.identity import match_clusters
 from clustering.labels import class_tfidf_keywords
-from clustering.titles import write_titles
+from clustering.titles import retitle, write_titles
+from core.locks import exclusive
 from core.models import Question, Topic, TopicEvent
 from core.runtime import Runtime
 from core.settings import Settings
@@ -55,13 +56,21 @@ def discoverer_for(settings: Settings) -> Discoverer:
 
 
 def update_topics(runtime: Runtime, full: bool = False, discoverer: Discoverer | None = None) -> ClusterResult:
-    """Incremental assignment when topics exist; a full re-cluster when asked for or on the first run."""
+    """Incremental assignment when topics exist; a full re-cluster when asked for or on the first run.
+
+    Topic changes of all processes take turns (`core.locks`); the LLM titles are asked after the change is
+    committed and the lock released, so neither a writer's merge nor the database waits on the model.
+    """
     discoverer = discoverer or discoverer_for(runtime.settings)
-    with Session(runtime.engine) as session:
-        has_topics = session.exec(select(Topic.id).where(col(Topic.active).is_(True)).limit(1)).first() is not None
-    if full or not has_topics:
-        return recluster(runtime, discoverer)
-    return assign_new(runtime, discoverer)
+    with exclusive(runtime.engine):
+        with Session(runtime.engine) as session:
+            has_topics = session.exec(select(Topic.id).where(col(Topic.active).is_(True)).limit(1)).first()
+        if full or has_topics is None:
+            result = recluster(runtime, discoverer)
+        else:
+            result = assign_new(runtime, discoverer)
+    retitle(runtime)
+    return result
 
 
 def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> ClusterResult:
@@ -382,7 +391,7 @@ def refresh_topics(session: Session, runtime: Runtime) -> None:
         t.last_seen = max(r[3] for r in rows_t)
         closest = sorted(rows_t, key=lambda r: -(r[4] or 0.0))
         t.examples = diverse_examples([r[1] for r in closest])
-    write_titles(runtime, live)
+    write_titles(live)
 
 
 def _assign(

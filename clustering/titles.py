@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -34,22 +35,57 @@ BASIS = 3
 """How many top keywords a title is tied to: it is re-asked when these change."""
 
 
-def write_titles(runtime: Runtime, topics: Sequence[Topic]) -> None:
+def write_titles(topics: Sequence[Topic]) -> None:
+    """Offline titles, inside the transaction that changed the topics: no model is asked here.
+
+    A topic keeps a model's title while its keywords are those it was asked on; the model is asked afterwards,
+    outside any write transaction (`retitle`), so a slow endpoint never holds the database's write lock.
+    """
     for t in topics:
-        if t.label_locked:
+        if t.label_locked or (t.label_source == "llm" and t.label_basis == t.keywords[:BASIS] and t.label):
             continue
-        basis = t.keywords[:BASIS]
-        if runtime.llm is not None and not (t.label_source == "llm" and t.label_basis == basis):
-            title = _ask(runtime, t)
-            if title:
+        question = representative_question(t.examples)
+        if question:
+            t.label, t.label_source, t.label_basis = question, "question", []
+        else:
+            t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    id: int
+    keywords: list[str]
+    examples: list[str]
+
+
+def retitle(runtime: Runtime) -> int:
+    """Ask the LLM for a title for each topic that is new or whose top keywords changed; returns how many got one.
+
+    The topics are read, the session closed, the model asked, and the titles written in one short transaction
+    that re-checks each topic: one renamed by a writer or re-clustered meanwhile keeps what it has now.
+    """
+    if runtime.llm is None:
+        return 0
+    with Session(runtime.engine) as session:
+        wanted = [
+            _Wanted(t.id, list(t.keywords), list(t.examples))
+            for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+            if t.id is not None
+            and not t.label_locked
+            and not (t.label_source == "llm" and t.label_basis == t.keywords[:BASIS])
+        ]
+    titles = {w.id: (title, w.keywords[:BASIS]) for w in wanted if (title := _ask(runtime, w))}
+    if not titles:
+        return 0
+    with Session(runtime.engine) as session:
+        written = 0
+        for topic_id, (title, basis) in titles.items():
+            t = session.get(Topic, topic_id)
+            if t is not None and t.active and not t.label_locked and t.keywords[:BASIS] == basis:
                 t.label, t.label_source, t.label_basis = title, "llm", basis
-                continue
-        if t.label_source != "llm" or t.label_basis != basis or not t.label:
-            question = representative_question(t.examples)
-            if question:
-                t.label, t.label_source, t.label_basis = question, "question", []
-            else:
-                t.label, t.label_source, t.label_basis = keyword_label(t.keywords), "keywords", []
+                written += 1
+        session.commit()
+    return written
 
 
 ACCOUNT_EXAMPLES = 20
@@ -97,7 +133,7 @@ def representative_question(examples: Sequence[str]) -> str | None:
     return " ".join(lines[0].split()[:TITLE_WORDS]) + " …"
 
 
-def _ask(runtime: Runtime, t: Topic) -> str | None:
+def _ask(runtime: Runtime, t: _Wanted) -> str | None:
     assert runtime.llm is not None
     try:
         reply = runtime.llm.chat(prompts.messages("topic_title", keywords=t.keywords, examples=t.examples[:5]))

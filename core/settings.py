@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         ge=0,
         description="While `docgap serve` runs, re-cluster everything from scratch this often (0 = only on demand).",
     )
+    topic_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a writer's merge, split or rename waits for a running re-cluster before it is refused "
+        'with "try again" (HTTP 503); topic changes take turns across processes.',
+    )
     slack_signing_secret: str = _secret(
         "Slack app signing secret; checks `/webhooks/slack/events` requests. Empty = endpoint off (503)."
     )

@@ -186,10 +186,11 @@ def assess_topics(
             tp.id: _evidence(runtime, members.get(tp.id or -1, []), chat.get(tp.id or -1, {}), now) for tp in topics
         }
         scale = _scale(list(evidence.values()), t, rule, runtime.llm is not None)
+        keys = {tp.id: _judge_key(evidence[tp.id]) if runtime.llm is not None else "" for tp in topics}
+        # Every judge call before the first change, so no write is pending while the model is asked.
+        verdicts = {tp.id: _cached_verdict(tp, keys[tp.id]) or _judge(runtime.llm, evidence[tp.id]) for tp in topics}
         for topic in topics:
-            e = evidence[topic.id]
-            key = _judge_key(e) if runtime.llm is not None else ""
-            verdict = _cached_verdict(topic, key) or _judge(runtime.llm, e)
+            e, key, verdict = evidence[topic.id], keys[topic.id], verdicts[topic.id]
             _apply(topic, e, verdict, scale)
             if verdict is not None:
                 topic.signals = {**topic.signals, "judge_key": key, "judge_missing": verdict.missing}

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from core.locks import TopicsBusy
 from usecases.permissions import PermissionDenied
 from usecases.users import signed_in
 from web.auth import SESSION_COOKIE, LoginRequired, login_url
@@ -139,8 +140,17 @@ def server_error(request: Request, exc: Exception) -> Response:
         return PlainTextResponse("Something went wrong on docgap's side; the server log has the details.", 500)
 
 
+def busy(request: Request, exc: Exception) -> Response:
+    """Topics are being changed by another run: 503 with a Retry-After, the page or the JSON saying so."""
+    headers = {"Retry-After": "60"}
+    if not is_page(request):
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+    return error_page(request, 503, _sentence(str(exc)), headers)
+
+
 EXCEPTION_HANDLERS = {
     LoginRequired: to_login,
+    TopicsBusy: busy,
     PermissionDenied: forbidden,
     HTTPException: http_error,
     RequestValidationError: invalid_request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from clustering.curation import set_status
-from clustering.service import assign_new
+from clustering.service import update_topics
 from clustering.titles import clean_title, representative_question
 from core.models import Topic
 from core.runtime import Runtime
@@ -23,7 +23,7 @@ def test_llm_titles_are_questions_asked_once_and_never_over_a_rename(demo_copy: 
     set_status(demo_copy, renamed.id, "triaged", label="Card delivery times")  # type: ignore[arg-type]
     with FakeOpenAI() as server:
         rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
-        assign_new(rt)
+        update_topics(rt)
         titled = [t for t in _topics(rt) if t.id != renamed.id]
         assert len(server.requests) == len(titled)
         prompt = server.requests[0]["body"]["messages"][1]["content"]
@@ -33,14 +33,14 @@ def test_llm_titles_are_questions_asked_once_and_never_over_a_rename(demo_copy: 
             assert t.label_basis == t.keywords[:3]
         assert next(t for t in _topics(rt) if t.id == renamed.id).label == "Card delivery times"
 
-        assign_new(rt)  # nothing changed: no topic is re-titled
+        update_topics(rt)  # nothing changed: no topic is re-titled
         assert len(server.requests) == len(titled)
 
 
 def test_a_reply_that_is_not_a_short_question_keeps_a_real_question_as_title(demo_copy: Runtime) -> None:
     with FakeOpenAI(reply="Sure! Here are some ideas for a title for this topic of customer questions.") as server:
         rt = make_runtime(demo_copy.settings.data_dir, demo_copy.embedder, llm_base_url=server.base_url)
-        assign_new(rt)
+        update_topics(rt)
         assert server.requests
     topics = [t for t in _topics(rt) if t.examples and not t.label_locked]
     assert topics and all(t.label_source == "question" and _from_examples(t) for t in topics)
