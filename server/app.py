@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 import core
 from api.deps import get_runtime
-from api.routers import accounts, answers, briefs, feedback, flags, questions, tickets, topics, webhooks
+from api.routers import accounts, answers, briefs, feedback, flags, jobs, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from usecases.health import check_health
@@ -22,6 +22,7 @@ from web.briefs import router as brief_pages
 from web.chat import router as chat_router
 from web.errors import EXCEPTION_HANDLERS
 from web.flags import router as flag_pages
+from web.jobs import router as job_pages
 from web.login import router as login_router
 from web.routes import router as web_router
 from web.tickets import router as tickets_pages
@@ -32,7 +33,9 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = Scheduler(default_jobs(runtime) if run_jobs else [])
+        # With a queue the workers run the schedule; this process only enqueues what its users ask for.
+        scheduler = Scheduler(default_jobs(runtime) if run_jobs and runtime.queue is None else [])
+        _app.state.scheduler = scheduler
         scheduler.start()
         if run_jobs:  # a served app: embed the docs' sentences now rather than in the first answers
             threading.Thread(target=warm_sentence_cache, args=(runtime,), daemon=True).start()
@@ -72,13 +75,25 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(briefs.router)
     app.include_router(flags.router)
+    app.include_router(jobs.router)
     app.include_router(questions.router)
     app.include_router(webhooks.router)
     app.include_router(login_router)
     app.include_router(chat_router)
     app.include_router(brief_pages)
     app.include_router(flag_pages)
+    app.include_router(job_pages)
     app.include_router(web_router)
     app.include_router(tickets_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def served_app() -> FastAPI:
+    """The app as one of several server processes (`docgap serve --workers N`): a runtime from the environment."""
+    from core import logs
+    from core.settings import Settings
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    return create_app(Runtime(settings), run_jobs=True)

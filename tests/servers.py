@@ -1,4 +1,4 @@
-"""Throwaway servers on loopback ports: a PostgreSQL cluster (Debian's `postgresql` server binaries) and `chroma run`.
+"""Throwaway servers on loopback ports: PostgreSQL (Debian's `postgresql`), `chroma run` and Redis (`redis-server`).
 
 Used by the tests that need a server itself (backup and restore, concurrent ticket creation, shared rate limits)
 and by the servers pass of the suite (`DOCGAP_TEST_STACK=servers`, see `tests/conftest.py`), where every data dir
@@ -140,3 +140,54 @@ class ChromaServer:
             return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+class RedisServer:
+    """`with RedisServer() as url:` Debian's `redis-server` on a loopback port, in memory only, up when entered."""
+
+    def __init__(self, start_timeout: float = 30) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start_timeout = start_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def command() -> str | None:
+        return shutil.which("redis-server") or next(iter(glob.glob("/usr/bin/redis-server")), None)
+
+    def __enter__(self) -> str:
+        from redis import Redis
+        from redis.exceptions import ConnectionError as RedisDown
+
+        binary = self.command()
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self._proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return self.url
+            except RedisDown:
+                if time.monotonic() > deadline or self._proc.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError(f"redis-server at {self.url} did not start") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def redis_url() -> Iterator[str]:
+    """A private Redis for one test; skipped where `redis-server` is not installed and CI did not install it."""
+    if RedisServer.command() is None:
+        pytest.skip("redis-server not installed (`make test` installs Debian's redis-server where it may)")
+    with RedisServer() as url:
+        yield url

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from core.models import Question, Report
 from ingest.tabular import ColumnMap, read_csv
 from tests.conftest import NOW, make_runtime
-from usecases.jobs import Job, Scheduler, TopicUpdates, default_jobs, ensure_weekly_report
+from usecases.jobs import Job, Scheduler, default_jobs, ensure_weekly_report, topic_updates
 from usecases.pipeline import import_questions
 
 
@@ -67,7 +67,9 @@ PIN = [
 
 
 def test_topic_updates_job_runs_only_when_questions_arrived(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
-    job = TopicUpdates(fresh_runtime)
+    def job() -> bool:
+        return topic_updates(fresh_runtime)
+
     assert job() is False, "nothing to do on an empty data dir"
     _import(fresh_runtime, tmp_path / "a.csv", PIN, 0)
     assert job() is True and job() is False

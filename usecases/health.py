@@ -1,8 +1,9 @@
-"""Whether this instance can serve: its database and its vector store answer (what `/healthz` reports).
+"""Whether this instance can serve: its database, vector store and queue answer (what `/healthz` reports).
 
 A load balancer or compose health check polls this, so each check is one cheap round trip (`SELECT 1`, listing
-the collections), and a failure names the store and the kind of error but not its message: a driver's message can
-carry a host, a user or a path, and `/healthz` answers anyone. The whole error goes to the log.
+the collections, a Redis PING), and a failure names the store and the kind of error but not its message: a
+driver's message can carry a host, a user or a path, and `/healthz` answers anyone. The whole error goes to the
+log.
 """
 
 from __future__ import annotations
@@ -29,10 +30,18 @@ class Health:
 
 
 def check_health(runtime: Runtime) -> Health:
-    """The database and the vector store, each asked once."""
+    """The database, the vector store and (when configured) the queue's Redis, each asked once."""
     database = _check("database", lambda: _database(runtime))
     vectors = _check("vectors", lambda: runtime.vectors.collection_names())  # opening the store may fail too
-    return Health({"database": database, "vectors": vectors})
+    checks = {"database": database, "vectors": vectors}
+    if runtime.settings.redis_url:
+        checks["queue"] = _check("queue", lambda: _queue(runtime))
+    return Health(checks)
+
+
+def _queue(runtime: Runtime) -> None:
+    assert runtime.queue is not None
+    runtime.queue.connection.ping()
 
 
 def _database(runtime: Runtime) -> None:

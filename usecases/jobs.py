@@ -1,8 +1,14 @@
-"""Scheduled jobs that run inside `docgap serve` (the embedded default; a queue replaces this at scale).
+"""Jobs: imports, syncs, clustering, gap assessment, reports, alerts and exports, run by name (`TASKS`).
 
-One daemon thread wakes every few seconds and runs whatever job is due; a job that fails is logged and retried
-at its next interval, never taking the server down. Jobs are plain functions over the runtime, the same ones the
-CLI calls (`docgap sync zendesk`, `docgap report weekly`).
+Two ways to run them, one schedule (`schedule`):
+- the embedded default: one daemon thread inside `docgap serve` wakes every few seconds and runs whatever job is
+  due; a job that fails is logged and retried at its next interval, never taking the server down;
+- with `DOCGAP_REDIS_URL`: `docgap worker` processes take jobs off an RQ queue (`core.queue`), retried with
+  delays and kept when they fail; the web process only enqueues, and each worker's schedule enqueues a due job
+  when it wins that interval's claim.
+
+Jobs are plain functions over the runtime, the same ones the CLI calls (`docgap sync zendesk`, `docgap report
+weekly`).
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from core.models import Question, Report
 from core.runtime import Runtime
@@ -81,55 +88,212 @@ def ensure_weekly_report(runtime: Runtime) -> bool:
     return True
 
 
-class TopicUpdates:
-    """Incremental topic updates whenever questions arrived since the last one (synced, webhooks, the API)."""
+def has_new_questions(runtime: Runtime) -> bool:
+    """Whether a question arrived that clustering has not looked at yet.
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.seen: int | None = None
-
-    def __call__(self) -> bool:
-        from usecases.pipeline import analyse
-
-        with Session(self.runtime.engine) as session:
-            newest = session.exec(select(func.max(Question.id)).where(col(Question.embedded).is_(True))).one()
-        if newest is None or newest == self.seen:
-            return False
-        analyse(self.runtime)
-        self.seen = newest
-        return True
-
-
-def scheduled_delivery(runtime: Runtime) -> list[Job]:
-    """Hourly jobs: the risk flags, and the weekly report's delivery when a channel is configured.
-
-    The flags are evaluated even without Slack, since briefs read them as stored; last week's report goes to each
-    configured channel not yet sent (once per week and channel).
+    Every run leaves each question it could not place with its reason (`unassigned_reason`), so a question in no
+    topic and without a reason is new to clustering. Read from the database, so any process can ask.
     """
+    with Session(runtime.engine) as session:
+        new = session.exec(
+            select(Question.id)
+            .where(
+                col(Question.embedded).is_(True),
+                col(Question.topic_id).is_(None),
+                col(Question.unassigned_reason).is_(None),
+            )
+            .limit(1)
+        ).first()
+    return new is not None
+
+
+def topic_updates(runtime: Runtime) -> bool:
+    """Incremental topic updates when questions arrived since the last run (synced, webhooks, the API)."""
+    from usecases.pipeline import analyse
+
+    if not has_new_questions(runtime):
+        return False
+    analyse(runtime)
+    return True
+
+
+@dataclass(frozen=True)
+class Task:
+    """A job by name: what runs, and how long it may take before the queue gives up on it."""
+
+    run: Callable[..., object]
+    timeout_s: int = 3600
+
+
+def _sync_zendesk(runtime: Runtime) -> object:
+    from ingest.zendesk_api import sync_zendesk
+
+    return sync_zendesk(runtime)
+
+
+def _full_recluster(runtime: Runtime) -> object:
+    from usecases.pipeline import analyse
+
+    return analyse(runtime, full=True)
+
+
+def _assess(runtime: Runtime) -> object:
+    from retrieval.coverage import assess_topics
+
+    return assess_topics(runtime)
+
+
+def _alerts(runtime: Runtime) -> object:
     from usecases.alerts import check_alerts
-    from usecases.delivery import configured_channels, deliver_due_weekly
     from usecases.permissions import OPERATOR
 
-    jobs = [Job("risk alerts", 3600, lambda: check_alerts(runtime, OPERATOR))]
+    return check_alerts(runtime, OPERATOR)
+
+
+def _delivery(runtime: Runtime) -> object:
+    from usecases.delivery import deliver_due_weekly
+    from usecases.permissions import OPERATOR
+
+    return deliver_due_weekly(runtime, OPERATOR)
+
+
+def _export(runtime: Runtime, ticket_ids: list[int], tracker: str) -> object:
+    from usecases.permissions import OPERATOR
+    from usecases.tickets import export_tickets
+
+    return export_tickets(runtime, OPERATOR, ticket_ids, tracker)
+
+
+def _import_docs(runtime: Runtime, folder: str, source: str | None = None) -> object:
+    from pathlib import Path
+
+    from usecases.pipeline import import_docs
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no docs folder at {folder} on the worker's machine")
+    return import_docs(runtime, path, source)
+
+
+SIX_HOURS = 6 * 3600
+TASKS: dict[str, Task] = {
+    "weekly report": Task(ensure_weekly_report),
+    "risk alerts": Task(_alerts),
+    "weekly delivery": Task(_delivery),
+    "topic updates": Task(topic_updates, SIX_HOURS),
+    "full re-cluster": Task(_full_recluster, SIX_HOURS),
+    "zendesk sync": Task(_sync_zendesk, SIX_HOURS),
+    "gap assessment": Task(_assess),
+    "ticket export": Task(_export),
+    "docs import": Task(_import_docs, SIX_HOURS),
+}
+"""Every job the worker runs; the schedule below names some of them, the pages and the API enqueue the others."""
+
+
+@dataclass(frozen=True)
+class Due:
+    name: str
+    every_s: float
+    first_in_s: float = 0.0
+
+
+def schedule(runtime: Runtime) -> list[Due]:
+    """What runs by itself, and how often: the same in-process and on the queue."""
+    from usecases.delivery import configured_channels
+
+    s = runtime.settings
+    due = [Due("weekly report", 3600), Due("risk alerts", 3600)]
+    # The flags are evaluated even without Slack, since briefs read them as stored; last week's report goes to
+    # each configured channel not yet sent (once per week and channel).
     if configured_channels(runtime):
-        jobs.append(Job("weekly delivery", 3600, lambda: deliver_due_weekly(runtime, OPERATOR)))
-    return jobs
+        due.append(Due("weekly delivery", 3600))
+    if s.topics_interval_minutes > 0:
+        due.append(Due("topic updates", s.topics_interval_minutes * 60))
+    if s.full_recluster_days > 0:
+        every = s.full_recluster_days * 86400
+        due.append(Due("full re-cluster", every, first_in_s=every))  # a restart must not trigger a full re-cluster
+    if s.sync_interval_minutes > 0 and (s.zendesk_subdomain or s.zendesk_url) and s.zendesk_token:
+        due.append(Due("zendesk sync", s.sync_interval_minutes * 60))
+    return due
 
 
 def default_jobs(runtime: Runtime, monotonic: Callable[[], float] = time.monotonic) -> list[Job]:
-    s = runtime.settings
-    jobs = [Job("weekly report", 3600, lambda: ensure_weekly_report(runtime))]
-    jobs += scheduled_delivery(runtime)
-    if s.topics_interval_minutes > 0:
-        jobs.append(Job("topic updates", s.topics_interval_minutes * 60, TopicUpdates(runtime)))
-    if s.full_recluster_days > 0:
-        from usecases.pipeline import analyse
+    """The schedule as in-process jobs (the embedded default), or as jobs that enqueue (a queue is configured)."""
+    now = monotonic()
+    out = []
+    for d in schedule(runtime):
+        if runtime.queue is None:
+            run: Callable[[], object] = partial(TASKS[d.name].run, runtime)
+        else:
+            run = partial(enqueue_when_claimed, runtime, d.name, d.every_s)
+        out.append(Job(d.name, d.every_s, run, next_at=now + d.first_in_s if d.first_in_s else 0.0))
+    return out
 
-        every = s.full_recluster_days * 86400
-        # First run one interval from now: restarting the server must not trigger a full re-cluster.
-        jobs.append(Job("full re-cluster", every, lambda: analyse(runtime, full=True), next_at=monotonic() + every))
-    if s.sync_interval_minutes > 0 and (s.zendesk_subdomain or s.zendesk_url) and s.zendesk_token:
-        from ingest.zendesk_api import sync_zendesk
 
-        jobs.append(Job("zendesk sync", s.sync_interval_minutes * 60, lambda: sync_zendesk(runtime)))
-    return jobs
+def enqueue(runtime: Runtime, name: str, requested_by: str = "schedule", **params: object) -> str:
+    """Put one job on the queue; returns its id. The caller checked the permission: the job runs as the operator."""
+    from rq import Retry
+
+    if name not in TASKS:
+        raise KeyError(f"no job named {name!r}; jobs are: {', '.join(TASKS)}")
+    queue = runtime.queue
+    assert queue is not None, "enqueue needs DOCGAP_REDIS_URL"
+    delays = runtime.settings.job_retry_delays
+    job = queue.enqueue_call(
+        "usecases.jobs.run_task",
+        args=(name,),
+        kwargs=params,
+        timeout=TASKS[name].timeout_s,
+        retry=Retry(max=len(delays), interval=delays) if delays else None,
+        description=name,
+        meta={"requested_by": requested_by},
+        result_ttl=7 * 86400,
+        failure_ttl=30 * 86400,
+    )
+    return str(job.id)
+
+
+def enqueue_when_claimed(runtime: Runtime, name: str, every_s: float) -> str | None:
+    from core.queue import claim
+
+    assert runtime.queue is not None
+    return enqueue(runtime, name) if claim(runtime.queue.connection, name, every_s) else None
+
+
+_worker_runtime: Runtime | None = None
+"""The worker's runtime, built once at `docgap worker` start: RQ imports `run_task` by name and calls it with the
+job's arguments only, and the model and the stores must not be rebuilt for every job."""
+
+
+def run_task(name: str, **params: object) -> str:
+    """What a queued job runs, in the worker: the named task over the worker's runtime. Its summary is the result."""
+    global _worker_runtime
+    if _worker_runtime is None:
+        from core.settings import Settings
+
+        _worker_runtime = Runtime(Settings())
+    result = TASKS[name].run(_worker_runtime, **params)
+    return str(result)[:2000]
+
+
+def work(runtime: Runtime, burst: bool = False) -> None:
+    """`docgap worker`: run queued jobs until stopped (or, with `burst`, until the queue is empty).
+
+    Each worker also runs the schedule, enqueueing a due job only when it wins that interval's claim
+    (`core.queue.claim`), so any number of workers keeps one weekly report per week.
+    """
+    from rq import SimpleWorker
+
+    global _worker_runtime
+    queue = runtime.queue
+    if queue is None:
+        raise RuntimeError("docgap worker needs a queue: set DOCGAP_REDIS_URL (redis://host:6379/0)")
+    _worker_runtime = runtime
+    scheduler = Scheduler([] if burst else default_jobs(runtime))
+    scheduler.start()
+    try:
+        SimpleWorker([queue], connection=queue.connection).work(
+            burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level
+        )
+    finally:
+        scheduler.stop()

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     MANAGE_KEYS = "keys:manage"
     DELIVER = "deliver"
     """Check risk flags and send alerts and reports to Slack and email (admins and the operator)."""
+    RUN_JOBS = "jobs"
+    """See the jobs (queued, running, failed with the error) and start one (admins and the operator)."""
     BACKUP = "backup"
     """Back the instance up and restore it (admins and the operator): a backup holds every customer question."""
 

@@ -55,6 +55,7 @@ def render(request: Request, name: str, runtime: Any, status_code: int = 200, **
     context["user"] = user
     context["csrf_token"] = user.csrf_token if user else ""
     context["may_write_topics"] = bool(user and user.actor.may(Permission.WRITE_TOPICS))
+    context["may_run_jobs"] = bool(user and user.actor.may(Permission.RUN_JOBS))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

@@ -44,3 +44,19 @@ def test_an_unreachable_chroma_server_is_503(tmp_path: Path, embedder: SentenceT
     r = _health(rt)
     assert r.status_code == 503
     assert r.json()["checks"]["database"] == "ok" and r.json()["checks"]["vectors"].startswith("unavailable (")
+
+
+def test_the_queue_is_checked_when_configured(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    """A Redis URL where nothing listens is 503 naming the queue; a running `redis-server` is "ok"."""
+    from tests.servers import RedisServer
+
+    port = free_port()
+    down = _health(make_runtime(tmp_path / "a", embedder, redis_url=f"redis://:pa55word@127.0.0.1:{port}/0"))
+    assert down.status_code == 503
+    assert down.json()["checks"]["queue"] == "unavailable (ConnectionError)"
+    assert "pa55word" not in down.text and str(port) not in down.text
+    if RedisServer.command() is None:
+        return  # the up half needs redis-server (`make test` installs it)
+    with RedisServer() as url:
+        up = _health(make_runtime(tmp_path / "b", embedder, redis_url=url))
+    assert up.status_code == 200 and up.json()["checks"]["queue"] == "ok"

@@ -168,6 +168,7 @@ CASES = [
     Case("GET", "/briefs/executive", EVERYONE, lambda ids: ("/briefs/executive", {})),
     Case("GET", "/briefs/executive.pdf", EVERYONE, lambda ids: ("/briefs/executive.pdf", {})),
     Case("GET", "/flags", EVERYONE, lambda ids: ("/flags", {})),
+    Case("GET", "/jobs", {"admin"}, lambda ids: ("/jobs", {})),
     Case("GET", "/kb/{url:path}", EVERYONE, lambda ids: (f"/kb/{ids.doc}", {})),
     Case("GET", "/reports", EVERYONE, lambda ids: ("/reports", {})),
     Case("GET", "/reports/weekly/latest", EVERYONE, lambda ids: ("/reports/weekly/latest", {})),
@@ -218,6 +219,15 @@ CASES = [
     ),
     Case("POST", "/tickets/{ticket_id}/status", WRITERS, _ticket_status_case, _ticket_status),
     Case("GET", "/tickets/{ticket_id}.md", EVERYONE, lambda ids: (f"/tickets/{ids.ticket}.md", {})),
+    Case(
+        "POST",
+        "/jobs/start",
+        {"admin"},
+        lambda ids: ("/jobs/start", {"name": "weekly report"}),
+        None,
+        303,
+        "/jobs?started=",
+    ),
 ]
 
 
@@ -289,15 +299,16 @@ def test_each_role_with_each_token(
     role: str,
     token: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Pages: every role reads them (a GET carries no token). Forms: without the session's token, or with a wrong
-    one, refused for everyone; with it, done for the roles allowed and refused (403) for the others."""
+    """Pages: the roles allowed read them, the others get 403 (a GET carries no token). Forms: without the
+    session's token, or with a wrong one, refused for everyone; with it, done for the roles allowed and refused
+    (403) for the others."""
     ids = ids_cache.setdefault("ids", Ids(module_demo))
     own_login = case.path == "/logout"
     with logged_in(module_server.url, *WEB_USERS[role]) if own_login else sessions(role) as (client, csrf):
         url, form = case.request(ids)
         if case.method == "GET":
             r = client.get(url, follow_redirects=True)
-            assert r.status_code == 200, (r.status_code, r.text[:200])
+            assert r.status_code == (200 if role in case.allowed else 403), (r.status_code, r.text[:200])
             return
         fields = dict(form)
         if token == "valid":
