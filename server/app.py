@@ -15,6 +15,7 @@ from api.deps import get_runtime
 from api.routers import accounts, answers, briefs, feedback, flags, jobs, questions, tickets, topics, webhooks
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
+from server import metrics
 from usecases.health import check_health
 from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if health.ok else 503)
 
+    metrics.install(app, runtime)
     app.include_router(answers.router)
     app.include_router(feedback.router)
     app.include_router(topics.router)

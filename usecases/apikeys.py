@@ -21,7 +21,7 @@ from core.runtime import Runtime
 KEY_PREFIX = "dg_"
 SHOWN_PREFIX_CHARS = 10
 """How much of a key lists show: `dg_` and 7 random characters, enough to tell keys apart, useless to log in."""
-SCOPES = ("answers:read", "questions:write", "topics:write", "admin")
+SCOPES = ("answers:read", "questions:write", "topics:write", "metrics:read", "admin")
 """`admin` implies every other scope."""
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 """`last_used_at` is written at most this often per key, so a busy key does not turn every read into a write."""

@@ -133,3 +133,17 @@ def _run_logged(runtime: Runtime, name: str) -> None:
         TASKS[name].run(runtime)
     except Exception:
         log.exception("job %s failed", name)
+
+
+def job_counts(runtime: Runtime) -> dict[str, int] | None:
+    """Jobs by state on the queue (for `/metrics`); None without a queue."""
+    queue = runtime.queue
+    if queue is None:
+        return None
+    return {
+        "queued": queue.count,
+        "scheduled": queue.scheduled_job_registry.count,
+        "running": queue.started_job_registry.count,
+        "failed": queue.failed_job_registry.count,
+        "finished": queue.finished_job_registry.count,
+    }

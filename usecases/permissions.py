@@ -34,6 +34,8 @@ class Permission(StrEnum):
     """Check risk flags and send alerts and reports to Slack and email (admins and the operator)."""
     RUN_JOBS = "jobs"
     """See the jobs (queued, running, failed with the error) and start one (admins and the operator)."""
+    READ_METRICS = "metrics:read"
+    """Scrape `/metrics` (counts and latencies, no customer text): a Prometheus server's key."""
     BACKUP = "backup"
     """Back the instance up and restore it (admins and the operator): a backup holds every customer question."""
 
@@ -48,6 +50,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "answers:read": frozenset({Permission.READ, Permission.ASK}),
     "questions:write": frozenset({Permission.WRITE_QUESTIONS}),
     "topics:write": frozenset({Permission.READ, Permission.WRITE_TOPICS}),
+    "metrics:read": frozenset({Permission.READ_METRICS}),
     "admin": EVERYTHING,
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES)

@@ -38,6 +38,7 @@ OPERATIONS = [
     ("GET", "/v1/accounts/{account_id}/brief"),
     ("GET", "/v1/briefs/executive"),
     ("GET", "/v1/flags"),
+    ("GET", "/v1/jobs"),
 ]
 
 

@@ -27,6 +27,8 @@ PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect
 """Reachable without a login: the login form, the health check, the Slack webhook (Slack signs its requests) and
 the API's own documentation (it describes
 `/v1`, which has its API keys, and holds no customer data)."""
+API_KEY_ROUTES = {"/metrics"}
+"""Outside `/v1` but, like it, behind an API key (a Prometheus server scrapes it; `tests/api/test_metrics.py`)."""
 WRITERS = {"docs_writer", "admin"}
 EVERYONE = set(ROLES)
 
@@ -244,7 +246,7 @@ def test_the_matrix_names_every_page_route(module_demo: Runtime) -> None:
     declared = {
         (m, path)
         for m, path in _routes(create_app(module_demo).routes)
-        if not path.startswith(("/v1/", "/static")) and path not in PUBLIC
+        if not path.startswith(("/v1/", "/static")) and path not in PUBLIC | API_KEY_ROUTES
     }
     assert declared == {(c.method, c.path) for c in CASES}
 
