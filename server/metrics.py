@@ -43,6 +43,9 @@ class _State(Collector):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    def describe(self) -> list[GaugeMetricFamily]:
+        return []  # registering must not query the stores (the app is built before they are up)
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         counts = data_counts(self.runtime)
         questions = GaugeMetricFamily("docgap_questions", "Customer questions stored")
