@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -58,8 +58,10 @@ class _Wanted:
     examples: list[str]
 
 
-def retitle(runtime: Runtime) -> int:
-    """Ask the LLM for a title for each topic that is new or whose top keywords changed; returns how many got one.
+def retitle(runtime: Runtime, only: Collection[int] | None = None) -> int:
+    """Ask the LLM for a title for each topic (of `only`, when given) that is new or whose top keywords changed.
+
+    Returns how many got one.
 
     The topics are read, the session closed, the model asked, and the titles written in one short transaction
     that re-checks each topic: one renamed by a writer or re-clustered meanwhile keeps what it has now.
@@ -71,6 +73,7 @@ def retitle(runtime: Runtime) -> int:
             _Wanted(t.id, list(t.keywords), list(t.examples))
             for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
             if t.id is not None
+            and (only is None or t.id in only)
             and not t.label_locked
             and not (t.label_source == "llm" and t.label_basis == t.keywords[:BASIS])
         ]

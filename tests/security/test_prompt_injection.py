@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from clustering.titles import write_titles
+from clustering.titles import retitle
 from core.models import Account, ChatTurn, Question, Topic
 from core.runtime import Runtime
 from ingest.redact import redact
@@ -453,9 +453,12 @@ def test_topic_title(rig: Rig, case: Case) -> None:
         assert t is not None
         t.examples = examples = [hostile, *t.examples[:4]]
         t.label_source, t.label_basis = "question", []
-        write_titles(rig.runtime, [t])
         s.add(t)
         s.commit()
+    retitle(rig.runtime, only=[topic_id])
+    with Session(rig.runtime.engine) as s:
+        t = s.get(Topic, topic_id)
+        assert t is not None
         label, source = t.label, t.label_source
     assert rig.llm.requests, "the title was asked of the model"
     user = rig.llm.requests[-1]["body"]["messages"][-1]["content"]

@@ -285,6 +285,8 @@ EMPTY = {
 }
 """Each page of the matrix on an instance with nothing in it: (the sentence that says so, what it says to do).
 The account pages are seen for an account imported from the CRM that has asked nothing yet."""
+ADMIN_ONLY = {"/jobs": (r"No jobs scheduled", r"docgap worker")}
+"""Empty states of the pages only admins open (others get 403)."""
 NO_SUCH = {"/topics/{topic_id}", "/topics/{topic_id}/evidence", "/kb/{url:path}", "/reports/weekly/{week}"}
 """Pages of one topic, doc or week: an empty instance has none to show (404)."""
 
@@ -332,14 +334,14 @@ def new_account(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[
 
 
 def test_every_page_of_the_matrix_has_an_empty_state() -> None:
-    assert {c.path for c in PAGES} == set(EMPTY) | NO_SUCH
+    assert {c.path for c in PAGES} == set(EMPTY) | set(ADMIN_ONLY) | NO_SUCH
 
 
 def assert_says_nothing_yet(pg: Page, path: str, role: str) -> None:
     """The page answers 200, says in a sentence that there is nothing yet and what to do, and passes the audit."""
     response = pg.goto(path)
     assert response is not None and response.status == 200, (path, response and response.status)
-    nothing, todo = EMPTY[re.sub(r"/accounts/\d+", "/accounts/{account_id}", path)]
+    nothing, todo = (EMPTY | ADMIN_ONLY)[re.sub(r"/accounts/\d+", "/accounts/{account_id}", path)]
     main = pg.locator("main").inner_text()
     assert re.search(nothing, main), f"{path}: no '{nothing}' in {main[:400]!r}"
     assert re.search(todo, main), f"{path}: says nothing of what to do ('{todo}') in {main[:400]!r}"
@@ -356,6 +358,11 @@ def test_a_fresh_instance_says_there_is_nothing_yet(browser: Browser, empty: Liv
         for path in EMPTY:
             if "{account_id}" not in path:
                 assert_says_nothing_yet(pg, path, role)
+        for path in ADMIN_ONLY:
+            if role == "admin":
+                assert_says_nothing_yet(pg, path, role)
+            else:
+                assert pg.request.get(path, max_redirects=0).status == 403, (path, role)
         for path in NO_SUCH:
             url = path.replace("{url:path}", "no/such/page.md").format(topic_id=1, week="2026-11-16")
             assert pg.request.get(url, max_redirects=0).status == 404, url
