@@ -74,3 +74,12 @@ class ExportOut(BaseModel):
                             "into it (empty when it did not).")  # fmt: skip
     external_status: str = Field(description="The external issue's status in the tracker's words.")
     note: str = Field(description="Why the external issue's status was not taken, when it was not.")
+
+
+class ExportQueuedOut(BaseModel):
+    """202: a queue is configured, so a worker calls the tracker (with retries); follow it at `GET /v1/jobs`."""
+
+    job_id: str
+    ticket_id: int
+    topic_id: int
+    tracker: str

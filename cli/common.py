@@ -19,7 +19,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text
 def runtime() -> Runtime:
     """The settings' runtime, with logging to stderr at `DOCGAP_LOG_LEVEL` (secrets masked: `core.logs`)."""
     settings = Settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     return Runtime(settings)
 
 

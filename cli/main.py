@@ -331,17 +331,7 @@ def cluster(
     rt = runtime()
     with err.status("clustering and assessing coverage…"):
         res = analyse(rt, full=full)
-    c = res.clustering
-    if c.mode == "incremental":
-        out.print(
-            f"{c.topics} topics over {c.questions} questions: {c.assigned} new questions joined existing topics, "
-            f"{c.new_topics} new topics; {c.unassigned} questions unassigned"
-        )
-    else:
-        out.print(
-            f"full re-cluster: {c.topics} topics over {c.questions} questions ({c.kept_topics} kept, "
-            f"{c.new_topics} new, {c.retired_topics} retired); {c.unassigned} questions unassigned"
-        )
+    out.print(res.clustering.summary())
 
 
 @topics_app.callback(invoke_without_command=True)
@@ -744,6 +734,7 @@ def serve(
     """
     import uvicorn
 
+    from server.access_log import UVICORN_LOGS
     from server.app import create_app
 
     rt = runtime()
@@ -757,12 +748,13 @@ def serve(
     )
     level = rt.settings.log_level.lower()
     if workers == 1:
-        uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level=level)
+        uvicorn.run(create_app(rt, run_jobs=True), host=host, port=port, log_level=level, **UVICORN_LOGS)
         return
     if rt.queue is None:
         fail("--workers above 1 needs a queue (DOCGAP_REDIS_URL): each process would run the schedule itself")
     # Each process builds its own runtime from the same settings (the environment).
-    uvicorn.run("server.app:served_app", factory=True, workers=workers, host=host, port=port, log_level=level)
+    uvicorn.run("server.app:served_app", factory=True, workers=workers, host=host, port=port, log_level=level,
+                **UVICORN_LOGS)  # fmt: skip
 
 
 @app.command()

@@ -50,6 +50,15 @@ class ClusterResult:
     assigned: int = 0
     """Incremental only: new questions that joined an existing topic."""
 
+    def summary(self) -> str:
+        """One line for the CLI and the Jobs page."""
+        unassigned = f"{self.unassigned} questions unassigned"
+        if self.mode == "incremental":
+            return (f"{self.topics} topics over {self.questions} questions: {self.assigned} new questions joined "
+                    f"existing topics, {self.new_topics} new topics; {unassigned}")  # fmt: skip
+        return (f"full re-cluster: {self.topics} topics over {self.questions} questions ({self.kept_topics} kept, "
+                f"{self.new_topics} new, {self.retired_topics} retired); {unassigned}")  # fmt: skip
+
 
 def discoverer_for(settings: Settings) -> Discoverer:
     return Discoverer(min_size=settings.cluster_min_size)

@@ -13,17 +13,27 @@ not, gets the masked text:
 
 Customer text is not this module's concern: it is redacted before it is stored (`ingest.redact`), so what is logged
 of it is already redacted.
+
+Structured logs (`DOCGAP_LOG_FORMAT=json`): one JSON object per line, for a collector to index, with the fields of
+the request or job a record was made in (`context`: its id, route, …), so every line of one request or one job can
+be found by its id across the api and worker processes.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
 
 MIN_SECRET_LENGTH = 6
 """Shorter configured values are not masked by value (masking a 3-character password would garble every log);
@@ -136,6 +146,9 @@ def _install() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
         mask_record(record)
+        for name, value in _context.get().items():
+            if not hasattr(record, name):
+                setattr(record, name, value)
         return record
 
     logging.setLogRecordFactory(factory)
@@ -157,13 +170,55 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure(level: str) -> None:
-    """Log at `level` and above to stderr (the CLI, `docgap serve`); calling it again only changes the level."""
+_context: contextvars.ContextVar[dict[str, object]] = contextvars.ContextVar("docgap_log_context", default={})  # noqa: B039  (never mutated: `context` sets a new dict)
+
+
+@contextmanager
+def context(**fields: object) -> Iterator[None]:
+    """Every record made in this block (this thread or task) carries these fields: a request's or job's id."""
+    token = _context.set({**_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class _Json(JsonFormatter):
+    """One JSON object per record; a traceback is masked too (the library formats it anew from the exception)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat()  # ISO 8601 in UTC, to the microsecond
+
+    def formatException(self, ei: Any) -> str:
+        return mask(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return mask(super().formatStack(stack_info))
+
+
+def _formatter(fmt: str) -> logging.Formatter:
+    if fmt == "json":
+        return _Json(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],  # uvicorn's copy of the message with terminal colours
+            json_ensure_ascii=False,
+        )
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure(level: str, fmt: str = "text") -> None:
+    """Log at `level` and above to stderr (the CLI, `docgap serve`, the worker), as text or JSON lines.
+
+    Calling it again changes the level and format of the same handler, so a process never logs a line twice.
+    """
     root = logging.getLogger()
-    if not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+    handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
+    if handler is None:
         handler = _Stderr()
         handler.set_name(_HANDLER_NAME)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
+    handler.setFormatter(_formatter(fmt))
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # a library's warning is a record too, so a JSON log stays all JSON
     _install()

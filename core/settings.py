@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         description="What commands and `docgap serve` log to stderr (DEBUG includes the libraries' request logs); "
         "secrets are masked in every record whatever the level.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per line (time, level, logger, message, and a request's or job's id, "
+        "route, status and milliseconds), for a log collector; `text`: one readable line per record.",
+    )
 
     def model_post_init(self, context: Any, /) -> None:
         """Secrets are masked in logs from the moment they are read, before any command or server logs a line."""

@@ -16,6 +16,7 @@ from api.routers import accounts, answers, briefs, feedback, flags, jobs, questi
 from core.runtime import Runtime
 from retrieval.answer import warm_sentence_cache
 from server import metrics
+from server.access_log import AccessLog
 from usecases.health import check_health
 from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
         return JSONResponse(body, status_code=200 if health.ok else 503)
 
     metrics.install(app, runtime)
+    app.add_middleware(AccessLog)  # outermost: its request id is on every record, the metrics' included
     app.include_router(answers.router)
     app.include_router(feedback.router)
     app.include_router(topics.router)
@@ -97,5 +99,5 @@ def served_app() -> FastAPI:
     from core.settings import Settings
 
     settings = Settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     return create_app(Runtime(settings), run_jobs=True)

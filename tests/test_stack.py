@@ -89,3 +89,13 @@ def test_import_cluster_answer_and_report_on_the_compose_topology(stack, tmp_pat
     answered = [s for s in families["docgap_requests"]
                 if s.name == "docgap_requests_total" and s.labels["route"] == "/v1/answers"]  # fmt: skip
     assert sum(s.value for s in answered) == 6, "the two processes' counts are summed in one scrape"
+
+    # The compose file asks for JSON logs: each answer is one access record with its request id. (The log files
+    # also hold what the commands print for a person, such as the banner of `docgap serve`.)
+    logged = [json.loads(line) for line in (stack.folder / "logs" / "api.log").read_text().splitlines()
+              if line.startswith("{")]  # fmt: skip
+    access = [r for r in logged if r["logger"] == "server.access" and r["route"] == "/v1/answers"]
+    assert len(access) == 6 and all(r["status"] == 200 and r["request_id"] for r in access), access
+    worker = [json.loads(line) for line in (stack.folder / "logs" / "worker.log").read_text().splitlines()
+              if line.startswith("{")]  # fmt: skip
+    assert any(r.get("task") == "full re-cluster" and r.get("job_id") == job for r in worker)

@@ -86,39 +86,58 @@ class PostgresCluster:
         subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
 
 
-class ChromaServer:
-    """`with ChromaServer(path) as url:` a `chroma run` server storing under `path`, up when entered."""
+class _LocalServer:
+    """A server process on a loopback port, up (answering `up()`) when entered, stopped when left."""
 
-    def __init__(self, path: Path, start_timeout: float = 60) -> None:
-        self.path = path
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
+    name = "server"
+
+    def __init__(self, url: str, start_timeout: float) -> None:
+        self.url = url
         self.start_timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
 
-    @staticmethod
-    def command() -> Path | None:
-        chroma = Path(sys.executable).parent / "chroma"
-        return chroma if chroma.exists() else None
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def up(self) -> bool:
+        raise NotImplementedError
 
     def __enter__(self) -> str:
-        chroma = self.command()
-        if chroma is None:
-            raise RuntimeError("the chroma command is not installed")
-        self._proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--port", str(self.port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self._proc = subprocess.Popen(self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + self.start_timeout
-        while not self.up():
+        while not self.up():  # neither server has a readiness signal but answering
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 self.__exit__()
-                raise RuntimeError(f"chroma at {self.url} did not start")
-            time.sleep(0.1)  # `chroma run` has no readiness signal but answering its heartbeat
+                raise RuntimeError(f"{self.name} at {self.url} did not start")
+            time.sleep(0.1)
         return self.url
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
             self._proc.terminate()
             self._proc.wait(timeout=30)
+
+
+class ChromaServer(_LocalServer):
+    """`with ChromaServer(path) as url:` a `chroma run` server storing under `path`, up when entered."""
+
+    name = "chroma"
+
+    def __init__(self, path: Path, start_timeout: float = 60) -> None:
+        self.path = path
+        self.port = free_port()
+        super().__init__(f"http://localhost:{self.port}", start_timeout)
+
+    @staticmethod
+    def command() -> Path | None:
+        chroma = Path(sys.executable).parent / "chroma"
+        return chroma if chroma.exists() else None
+
+    def argv(self) -> list[str]:
+        chroma = self.command()
+        if chroma is None:
+            raise RuntimeError("the chroma command is not installed")
+        return [str(chroma), "run", "--path", str(self.path), "--port", str(self.port)]
 
     def up(self) -> bool:
         try:
@@ -127,43 +146,30 @@ class ChromaServer:
             return False
 
 
-class RedisServer:
+class RedisServer(_LocalServer):
     """`with RedisServer() as url:` Debian's `redis-server` on a loopback port, in memory only, up when entered."""
+
+    name = "redis-server"
 
     def __init__(self, start_timeout: float = 30) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.start_timeout = start_timeout
-        self._proc: subprocess.Popen[bytes] | None = None
+        super().__init__(f"redis://127.0.0.1:{self.port}/0", start_timeout)
 
     @staticmethod
     def command() -> str | None:
         return shutil.which("redis-server") or next(iter(glob.glob("/usr/bin/redis-server")), None)
 
-    def __enter__(self) -> str:
-        from redis import Redis
-        from redis.exceptions import ConnectionError as RedisDown
-
+    def argv(self) -> list[str]:
         binary = self.command()
         if binary is None:
             raise RuntimeError("redis-server is not installed")
-        self._proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            try:
-                Redis.from_url(self.url, socket_connect_timeout=1).ping()
-                return self.url
-            except RedisDown:
-                if time.monotonic() > deadline or self._proc.poll() is not None:
-                    self.__exit__()
-                    raise RuntimeError(f"redis-server at {self.url} did not start") from None
-                time.sleep(0.1)
+        return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 
-    def __exit__(self, *exc: object) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(timeout=30)
+    def up(self) -> bool:
+        from redis import Redis
+        from redis.exceptions import ConnectionError as RedisDown
+
+        try:
+            return bool(Redis.from_url(self.url, socket_connect_timeout=1).ping())
+        except RedisDown:
+            return False

@@ -29,6 +29,12 @@ class AlertCheck:
     failed: list[tuple[Flag, str]] = field(default_factory=list)
     slack_configured: bool = False
 
+    def summary(self) -> str:
+        counts = f"{len(self.raised)} raised, {len(self.cleared)} cleared, {len(self.open)} open"
+        if not self.slack_configured:
+            return f"{counts}; no Slack alerts (DOCGAP_SLACK_WEBHOOK_URL not set)"
+        return f"{counts}; {len(self.sent)} alerts sent, {len(self.failed)} failed"
+
 
 def check_alerts(runtime: Runtime, actor: Actor, now: datetime | None = None) -> AlertCheck:
     """Evaluate the flags as of `now` (default: the clock), then post an alert for each flag not yet alerted."""

@@ -44,6 +44,10 @@ class WeeklyDelivery:
     def failed(self) -> list[ChannelOutcome]:
         return [c for c in self.channels if c.status == "failed"]
 
+    def summary(self) -> str:
+        sent = "; ".join(f"{c.channel}: {c.status}" + (f" ({c.detail})" if c.detail else "") for c in self.channels)
+        return f"week of {self.week_start:%Y-%m-%d}" + (" (report built first)" if self.built else "") + f": {sent}"
+
 
 def smtp_config(runtime: Runtime) -> SmtpConfig | None:
     s = runtime.settings

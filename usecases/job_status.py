@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.runtime import Runtime
-from usecases.jobs import TASKS, Scheduler, enqueue
+from usecases.jobs import TASKS, Scheduler, enqueue, run_described
 from usecases.permissions import Actor, Permission, require
 
 log = logging.getLogger("usecases.jobs")
@@ -55,7 +55,7 @@ def list_jobs(runtime: Runtime, actor: Actor, scheduler: Scheduler | None = None
         jobs = scheduler.jobs if scheduler is not None else []
         rows = [
             JobRow(id=j.name, name=j.name, state="scheduled", runs=j.runs, failures=j.failures,
-                   error=j.last_error or "")
+                   error=j.last_error or "", result=j.last_result[:300])
             for j in jobs
         ]  # fmt: skip
         return JobsView("in-process", rows, startable)
@@ -63,7 +63,7 @@ def list_jobs(runtime: Runtime, actor: Actor, scheduler: Scheduler | None = None
 
 
 def _needs_no_params(name: str) -> bool:
-    return name not in ("ticket export", "docs import")
+    return not TASKS[name].params
 
 
 def _queued_jobs(runtime: Runtime) -> list[JobRow]:
@@ -130,7 +130,7 @@ def start_job(runtime: Runtime, actor: Actor, name: str, scheduler: Scheduler | 
 
 def _run_logged(runtime: Runtime, name: str) -> None:
     try:
-        TASKS[name].run(runtime)
+        run_described(runtime, name)
     except Exception:
         log.exception("job %s failed", name)
 

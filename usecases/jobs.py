@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core import logs
 from core.models import Question, Report
 from core.runtime import Runtime
 
@@ -37,6 +39,7 @@ class Job:
     runs: int = 0
     failures: int = 0
     last_error: str | None = field(default=None, repr=False)
+    last_result: str = ""
 
 
 class Scheduler:
@@ -54,8 +57,10 @@ class Scheduler:
                 continue
             job.next_at = now + job.every_s
             try:
-                job.run()
+                result = job.run()
                 job.runs += 1
+                job.last_result = "" if result is None else str(result)[:2000]
+                job.last_error = None
             except Exception as exc:  # noqa: BLE001 - a failing job must not stop the others or the server
                 job.failures += 1
                 job.last_error = f"{type(exc).__name__}: {exc}"
@@ -117,12 +122,24 @@ def topic_updates(runtime: Runtime) -> bool:
     return True
 
 
+def _said(result: object) -> str:
+    """A task's result as one line for the Jobs page: its own summary when it has one."""
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return "nothing to do" if result is None else str(result)
+
+
 @dataclass(frozen=True)
 class Task:
-    """A job by name: what runs, and how long it may take before the queue gives up on it."""
+    """A job by name: what runs, what it needs, how its result reads, and how long the queue lets it run."""
 
     run: Callable[..., object]
     timeout_s: int = 3600
+    params: tuple[str, ...] = ()
+    """What a caller must give (a ticket export: which tickets, which tracker); a task without any can be started
+    from the Jobs page as it is."""
+    describe: Callable[[Any], str] = _said
 
 
 def _sync_zendesk(runtime: Runtime) -> object:
@@ -161,7 +178,10 @@ def _export(runtime: Runtime, ticket_ids: list[int], tracker: str) -> object:
     from usecases.permissions import OPERATOR
     from usecases.tickets import export_tickets
 
-    return export_tickets(runtime, OPERATOR, ticket_ids, tracker)
+    results = export_tickets(runtime, OPERATOR, ticket_ids, tracker)
+    if failed := [r for r in results if r.action == "failed"]:  # raised, so the queue retries (exports are idempotent)
+        raise RuntimeError("; ".join(f"#{r.ticket_id}: {r.error}" for r in failed))
+    return results
 
 
 def _import_docs(runtime: Runtime, folder: str, source: str | None = None) -> object:
@@ -175,17 +195,27 @@ def _import_docs(runtime: Runtime, folder: str, source: str | None = None) -> ob
     return import_docs(runtime, path, source)
 
 
+def _exported(results: list[Any]) -> str:
+    done = "; ".join(f"#{r.ticket_id} {r.action}" + (f" {r.url}" if r.url else "")
+                     + (f" ({r.error})" if r.error else "") for r in results)  # fmt: skip
+    return done or "no live tickets to export"
+
+
 SIX_HOURS = 6 * 3600
 TASKS: dict[str, Task] = {
-    "weekly report": Task(ensure_weekly_report),
+    "weekly report": Task(
+        ensure_weekly_report, describe=lambda built: "wrote last week's report" if built else "already archived"
+    ),
     "risk alerts": Task(_alerts),
     "weekly delivery": Task(_delivery),
-    "topic updates": Task(topic_updates, SIX_HOURS),
+    "topic updates": Task(
+        topic_updates, SIX_HOURS, describe=lambda ran: "topics updated" if ran else "no new questions"
+    ),
     "full re-cluster": Task(_full_recluster, SIX_HOURS),
     "zendesk sync": Task(_sync_zendesk, SIX_HOURS),
-    "gap assessment": Task(_assess),
-    "ticket export": Task(_export),
-    "docs import": Task(_import_docs, SIX_HOURS),
+    "gap assessment": Task(_assess, describe=lambda n: f"coverage assessed for {n} topics"),
+    "ticket export": Task(_export, params=("ticket_ids", "tracker"), describe=_exported),
+    "docs import": Task(_import_docs, SIX_HOURS, params=("folder",)),
 }
 """Every job the worker runs; the schedule below names some of them, the pages and the API enqueue the others."""
 
@@ -223,11 +253,20 @@ def default_jobs(runtime: Runtime, monotonic: Callable[[], float] = time.monoton
     out = []
     for d in schedule(runtime):
         if runtime.queue is None:
-            run: Callable[[], object] = partial(TASKS[d.name].run, runtime)
+            run: Callable[[], object] = partial(run_described, runtime, d.name)
         else:
             run = partial(enqueue_when_claimed, runtime, d.name, d.every_s)
         out.append(Job(d.name, d.every_s, run, next_at=now + d.first_in_s if d.first_in_s else 0.0))
     return out
+
+
+def run_described(runtime: Runtime, name: str, **params: object) -> str:
+    """Run a task here and now; what it did, in one line (the Jobs page and the log show it)."""
+    task = TASKS[name]
+    with logs.context(task=name):
+        said = task.describe(task.run(runtime, **params))[:2000]
+        log.info("job %s done: %s", name, said)
+    return said
 
 
 def enqueue(runtime: Runtime, name: str, requested_by: str = "schedule", **params: object) -> str:
@@ -272,8 +311,11 @@ def run_task(name: str, **params: object) -> str:
         from core.settings import Settings
 
         _worker_runtime = Runtime(Settings())
-    result = TASKS[name].run(_worker_runtime, **params)
-    return str(result)[:2000]
+    from rq import get_current_job
+
+    job = get_current_job()
+    with logs.context(job_id=job.id if job else None):
+        return run_described(_worker_runtime, name, **params)
 
 
 def work(runtime: Runtime, burst: bool = False) -> None:

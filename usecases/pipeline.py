@@ -103,6 +103,9 @@ class AnalysisResult:
     clustering: ClusterResult
     assessed: int
 
+    def summary(self) -> str:
+        return f"{self.clustering.summary()}; coverage assessed for {self.assessed} topics"
+
 
 def analyse(runtime: Runtime, full: bool = False) -> AnalysisResult:
     """Bring topics up to date (incremental, or a full re-cluster keeping ids), then judge coverage and gap score."""

@@ -275,6 +275,39 @@ def ticket_panel(runtime: Runtime, topic_id: int) -> TicketPanel:
     return TicketPanel(topic_tickets(runtime, topic_id), configured_trackers(runtime))
 
 
+@dataclass(frozen=True)
+class ExportQueued:
+    """An export handed to the worker (a queue is configured): the tracker is called there, with retries."""
+
+    job_id: str
+    ticket_id: int
+    topic_id: int
+    tracker: str
+
+
+def request_export(runtime: Runtime, actor: Actor, ticket_id: int, tracker: str) -> ExportResult | ExportQueued:
+    """A page's or the API's export of one ticket: sent now, or, with a queue, enqueued for a worker.
+
+    With a queue the web process makes no tracker call (a slow or down tracker must not hold a server worker); what
+    can be refused at once (the permission, an unknown tracker, a missing setting, an unknown ticket) still is.
+    """
+    if runtime.queue is None:
+        return export_tickets(runtime, actor, [ticket_id], tracker)[0]
+    from usecases.jobs import enqueue
+
+    require(actor, Permission.WRITE_TOPICS)
+    if tracker not in TRACKERS:
+        raise TicketError(f"unknown tracker {tracker!r}: one of {', '.join(TRACKERS)}")
+    trackers.exporter(runtime.settings, tracker)  # a missing setting is refused here, not on the worker
+    with Session(runtime.engine) as session:
+        ticket = session.get(DocTicket, ticket_id)
+        if ticket is None:
+            raise LookupError(f"no ticket #{ticket_id}")
+        topic_id = ticket.topic_id
+    job_id = enqueue(runtime, "ticket export", requested_by=actor.name, ticket_ids=[ticket_id], tracker=tracker)
+    return ExportQueued(job_id, ticket_id, topic_id, tracker)
+
+
 def export_tickets(
     runtime: Runtime, actor: Actor, ticket_ids: Sequence[int], tracker: str, sleep: Any = time.sleep
 ) -> list[ExportResult]:

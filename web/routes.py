@@ -94,11 +94,14 @@ def _positive(value: str | None) -> int | None:
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)
-def topic(request: Request, topic_id: int, runtime: RuntimeDep):
+def topic(request: Request, topic_id: int, runtime: RuntimeDep, export_queued: str | None = None):
+    """`export_queued`: the tracker an export was just handed to the worker for (shown as a notice)."""
     page = topic_page(runtime, topic_id)
     if page is None:
         raise HTTPException(404, f"there is no topic {topic_id}")
-    return render(request, "topic.html", runtime, p=page, tk=ticket_panel(runtime, topic_id))
+    panel = ticket_panel(runtime, topic_id)
+    queued = panel.names.get(export_queued or "")
+    return render(request, "topic.html", runtime, p=page, tk=panel, export_queued=queued)
 
 
 @router.get("/topics/{topic_id}/evidence", response_class=HTMLResponse)

@@ -15,7 +15,14 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from api.deps import RuntimeDep
 from core.models import TICKET_STATUSES, TRACKERS
 from trackers import TrackerError
-from usecases.tickets import TicketError, create_ticket, export_tickets, set_ticket_status, ticket_markdown
+from usecases.tickets import (
+    ExportQueued,
+    TicketError,
+    create_ticket,
+    request_export,
+    set_ticket_status,
+    ticket_markdown,
+)
 from web.auth import FormUser, UserDep, current_user, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -46,11 +53,13 @@ def create(topic_id: int, runtime: RuntimeDep, user: FormUser, back: Annotated[s
 def export(ticket_id: int, runtime: RuntimeDep, user: FormUser, tracker: Annotated[str, Form(pattern=_TRACKER)]):
     """Export to a tracker (again: update the issue it made); a refusal is shown with the tracker's own words."""
     try:
-        result = export_tickets(runtime, user.actor, [ticket_id], tracker)[0]
+        result = request_export(runtime, user.actor, ticket_id, tracker)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except TrackerError as exc:
         raise HTTPException(502, str(exc)) from exc
+    if isinstance(result, ExportQueued):  # a worker sends it; the topic page says so
+        return RedirectResponse(f"/topics/{result.topic_id}?export_queued={tracker}#ticket", status_code=303)
     if result.action == "failed":
         raise HTTPException(502, result.error)
     return RedirectResponse(_ticket_url(result.topic_id), status_code=303)

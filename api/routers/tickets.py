@@ -9,10 +9,18 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from api.auth import AUTH_RESPONSES, ErrorOut, TopicWriteKey, require_permission
 from api.deps import RuntimeDep
-from api.ticket_schemas import ExportOut, ExportRequest, TicketOut
+from api.ticket_schemas import ExportOut, ExportQueuedOut, ExportRequest, TicketOut
 from trackers import TrackerError
 from usecases.permissions import Actor, Permission, PermissionDenied
-from usecases.tickets import TicketError, TicketView, create_ticket, export_tickets, get_ticket, list_tickets
+from usecases.tickets import (
+    ExportQueued,
+    TicketError,
+    TicketView,
+    create_ticket,
+    get_ticket,
+    list_tickets,
+    request_export,
+)
 
 router = APIRouter(tags=["tickets"], responses=AUTH_RESPONSES)
 ReadKey = Annotated[Actor, Depends(require_permission(Permission.READ))]
@@ -55,13 +63,21 @@ def ticket(ticket_id: Id, runtime: RuntimeDep, actor: ReadKey) -> TicketOut:
 
 @router.post(
     "/v1/tickets/{ticket_id}/export",
-    response_model=ExportOut,
-    responses={**_NOT_FOUND, 502: {"model": ErrorOut, "description": "The tracker refused or is not configured."}},
-)
-def export(ticket_id: Id, body: ExportRequest, runtime: RuntimeDep, actor: TopicWriteKey) -> ExportOut:
-    """Export to a tracker; exporting again updates the issue it created (a 502 carries the tracker's reason)."""
-    results = _call(lambda: export_tickets(runtime, actor, [ticket_id], body.tracker))
-    result = results[0]
+    response_model=ExportOut | ExportQueuedOut,
+    responses={**_NOT_FOUND, 202: {"model": ExportQueuedOut, "description": "Queued for a worker (with a queue)."},
+               502: {"model": ErrorOut, "description": "The tracker refused or is not configured."}},
+)  # fmt: skip
+def export(
+    ticket_id: Id, body: ExportRequest, runtime: RuntimeDep, actor: TopicWriteKey, response: Response
+) -> ExportOut | ExportQueuedOut:
+    """Export to a tracker; exporting again updates the issue it created (a 502 carries the tracker's reason).
+
+    With a queue configured the export is a job (202 and its id) and the tracker is called by a worker.
+    """
+    result = _call(lambda: request_export(runtime, actor, ticket_id, body.tracker))
+    if isinstance(result, ExportQueued):
+        response.status_code = 202
+        return ExportQueuedOut(**asdict(result))
     if result.action == "failed":
         raise HTTPException(502, result.error)
     return ExportOut(**asdict(result))
