@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -27,6 +28,11 @@ from tools.servers import ChromaServer, PostgresCluster, RedisServer, server_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
+
+
+def _interpolate(value: str) -> str:
+    """Compose's `${NAME:-default}` and `${NAME}`: the variable when set and not empty, else the default."""
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m[1]) or (m[2] or ""), value)
 
 
 class LocalStack:
@@ -76,7 +82,7 @@ class LocalStack:
         """The api's environment from the compose file, its service addresses and `/data` made local."""
         env = {}
         for name, value in self.services["api"]["environment"].items():
-            value = str(value)
+            value = _interpolate(str(value))
             for service, local in hosts.items():
                 value = value.replace(f"@{service}/", f"@{local}/").replace(f"//{service}", f"//{local}")
             if value == "/data":
