@@ -19,7 +19,8 @@ and as wrong for accuracy (Hungarian matching of clusters to labels). "topics/tr
 labels present in the sample. The last rows give each figure's worst set and size, and the goals of issue 9.
 
 Scale (`--scale 200000`): `Discoverer().discover` on BANKING77 vectors resampled with small noise (real embeddings
-of that many questions are not in the repo), in a fresh process per size: wall time and peak memory growth.
+of that many questions are not in the repo), then the labels (keywords and examples over the members' texts), in a
+fresh process per size: wall time of each and peak memory growth over the given vectors.
 
 Run from the repository root: `python -m bench.quality [--sizes 300,1000,3000,full] [--sets ...] [--scale ...]`.
 Needs the `bench` extra (bertopic). Embeddings are computed once with the packaged MiniLM and cached in the temp dir.
@@ -34,7 +35,6 @@ import multiprocessing
 import os
 import tempfile
 import time
-import tracemalloc
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -280,34 +280,55 @@ def _rss_kb() -> int:
 
 
 def _scale_one(n: int, queue: multiprocessing.Queue) -> None:
-    from clustering.discover import Discoverer
+    """Both parts of a full re-cluster whose cost grows with the questions: finding the topics, then labelling them.
 
+    Labelling (c-TF-IDF keywords and examples over every member's text, `refresh_topics`) runs after every
+    clustering, incremental ones too, so it is timed on its own. Memory is the growth of peak RSS over the given
+    vectors; no tracer runs while timing.
+    """
+    from clustering.discover import Discoverer
+    from clustering.labels import class_tfidf_keywords
+    from clustering.service import diverse_examples
+
+    banking = load_sets()["BANKING77"]
     base = CachedEmbedder(Path(tempfile.gettempdir()) / "docgap-bench-quality-minilm.npz")
-    vectors = base.embed(load_sets()["BANKING77"].texts)
+    vectors = base.embed(banking.texts)
     rng = np.random.default_rng(1)
-    x = vectors[rng.integers(0, len(vectors), n)] + rng.normal(scale=NOISE, size=(n, vectors.shape[1]))
+    pick = rng.integers(0, len(vectors), n)
+    x = vectors[pick] + rng.normal(scale=NOISE, size=(n, vectors.shape[1]))
     x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    texts = [banking.texts[i] for i in pick.tolist()]
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     before = _rss_kb()
-    tracemalloc.start()
     start = time.perf_counter()
     found = Discoverer().discover(x)
-    seconds = time.perf_counter() - start
-    _, traced = tracemalloc.get_traced_memory()
-    queue.put((n, seconds, (_peak_rss_kb() - before) / 1024, traced / 2**20, len(found.centroids)))
+    discover_s = time.perf_counter() - start
+    discover_mb = (_peak_rss_kb() - before) / 1024
+    start = time.perf_counter()
+    members: dict[int, list[str]] = {}
+    for text, label in zip(texts, found.labels.tolist(), strict=True):
+        if label >= 0:
+            members.setdefault(label, []).append(text)
+    class_tfidf_keywords(list(members.values()))
+    for docs in members.values():
+        diverse_examples(docs)
+    label_s = time.perf_counter() - start
+    total_mb = (_peak_rss_kb() - before) / 1024
+    queue.put((n, discover_s, discover_mb, label_s, total_mb, len(found.centroids)))
 
 
 def run_scale(sizes: Sequence[int]) -> None:
-    print("\nScale: Discoverer().discover on resampled BANKING77 vectors, a fresh process per size")
-    print(f"{'questions':>10}{'seconds':>10}{'peak RSS +MB':>14}{'traced MB':>11}{'topics':>8}")
+    print("\nScale: Discoverer().discover, then the labels, on resampled BANKING77 vectors, a fresh process per size")
+    print(f"{'questions':>10}{'discover s':>12}{'peak RSS +MB':>14}{'labels s':>10}{'+MB labels':>12}{'topics':>8}")
     ctx = multiprocessing.get_context("spawn")
     for n in sizes:
         queue = ctx.Queue()
         proc = ctx.Process(target=_scale_one, args=(n, queue))
         proc.start()
-        n_, seconds, rss, traced, topics = queue.get()
+        n_, discover_s, discover_mb, label_s, total_mb, topics = queue.get()
         proc.join()
-        print(f"{n_:>10}{seconds:>10.1f}{rss:>14.0f}{traced:>11.0f}{topics:>8}", flush=True)
+        row = f"{n_:>10}{discover_s:>12.1f}{discover_mb:>14.0f}{label_s:>10.1f}{total_mb:>12.0f}{topics:>8}"
+        print(row, flush=True)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import stopwordsiso
+from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 WORD = r"(?u)\b[^\W\d_]{2,}\b"
@@ -43,20 +44,22 @@ def class_tfidf_keywords(
         preprocessor=_expand_contractions,
     )
     try:
-        counts = vec.fit_transform(joined).toarray().astype(np.float64)
+        counts = vec.fit_transform(joined).astype(np.float64).tocsr()
     except ValueError:  # only stop words
         return [[] for _ in joined]
-    terms = np.array(vec.get_feature_names_out())
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    # Kept sparse: topics × terms grows with both (10,000 topics over a 200,000-term vocabulary would be 16 GB dense).
+    terms = vec.get_feature_names_out()
+    totals = np.asarray(counts.sum(axis=1)).ravel()
     avg_words = counts.sum() / len(joined)
-    idf = np.log(1 + avg_words / np.maximum(counts.sum(axis=0), 1))
-    scores = tf * idf
+    idf = np.log(1 + avg_words / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
+    scores = sparse.diags(1 / np.maximum(totals, 1)) @ counts @ sparse.diags(idf)
     out = []
-    for row in scores:
-        order = np.argsort(-row)
+    for r in range(scores.shape[0]):
+        row = scores.getrow(r)
+        order = np.lexsort((row.indices, -row.data))  # best first; ties by term order
         words: list[str] = []
-        for i in order:
-            if row[i] <= 0 or len(words) >= top_n:
+        for i, value in zip(row.indices[order].tolist(), row.data[order].tolist(), strict=True):
+            if value <= 0 or len(words) >= top_n:
                 break
             term = str(terms[i])
             if any(term in w or w in term for w in words):
