@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from clustering.crosslingual import MIN_SIMILARITY, group_leftovers, is_foreign, place
 from clustering.discover import ATTACH_QUANTILE, Discoverer, attach_radius, centroids_of, nearest_centroid
@@ -159,7 +159,7 @@ def assign_new(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluste
                 .order_by(col(Question.id))
             ).all(),
         )
-        total = len(session.exec(select(Question.id).where(col(Question.embedded).is_(True))).all())
+        total = session.exec(select(func.count()).select_from(Question).where(col(Question.embedded).is_(True))).one()
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in pending])
         joined = _attach(session, topics, pending, vectors)
         rest = np.flatnonzero(~joined)

@@ -167,19 +167,33 @@ class VectorStore:
         ]
 
     def get_vectors(self, name: str, ids: Sequence[str]) -> np.ndarray:
-        """Vectors for `ids`, in that order (missing ids raise: the caller's view and the store disagree)."""
+        """Vectors for `ids`, in that order (missing ids raise: the caller's view and the store disagree).
+
+        Filled into one preallocated array batch by batch: a full re-cluster asks for every question's vector, and
+        holding them all as per-row objects first would need twice the memory of the result.
+        """
         if not ids:
             return np.zeros((0, self.dimension), dtype=np.float32)
         col = self._collection(name)
-        found: dict[str, Any] = {}
         ids = list(ids)
+        out: np.ndarray | None = None  # sized by the first vector: a store opened without a dimension still works
+        filled = np.zeros(len(ids), dtype=bool)
         for start in range(0, len(ids), 5000):
-            res = col.get(ids=ids[start : start + 5000], include=["embeddings"])
-            found.update(zip(res["ids"], res["embeddings"], strict=True))
-        missing = [i for i in ids if i not in found]
-        if missing:
+            batch = ids[start : start + 5000]
+            where: dict[str, list[int]] = {}
+            for offset, i in enumerate(batch):
+                where.setdefault(i, []).append(start + offset)
+            res = col.get(ids=list(where), include=["embeddings"])
+            for i, vector in zip(res["ids"], res["embeddings"], strict=True):
+                if out is None:
+                    out = np.empty((len(ids), len(vector)), dtype=np.float32)
+                out[where[i]] = vector
+                filled[where[i]] = True
+        if not filled.all():
+            missing = [ids[k] for k in np.flatnonzero(~filled)]
             raise KeyError(f"{len(missing)} ids missing from the {name!r} index (first: {missing[0]})")
-        return np.asarray([found[i] for i in ids], dtype=np.float32)
+        assert out is not None
+        return out
 
     def reset(self, name: str) -> None:
         """Drop a collection (used by re-indexing with another model)."""
