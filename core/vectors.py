@@ -19,6 +19,8 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 QUESTIONS = "questions"
 DOC_CHUNKS = "doc_chunks"
+BATCH = 5000
+"""Rows per Chroma call: below the largest batch a Chroma server or client accepts (5,461 with SQLite behind it)."""
 
 
 class IndexMismatchError(RuntimeError):
@@ -136,15 +138,16 @@ class VectorStore:
         if not ids:
             return
         col = self._collection(name)
-        col.upsert(
-            ids=list(ids),
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            metadatas=list(metadatas) if metadatas else None,
-        )
+        ids, vectors = list(ids), np.asarray(vectors, dtype=np.float32)
+        metas = list(metadatas) if metadatas else None
+        for start in range(0, len(ids), BATCH):  # Chroma refuses a call of more than its max batch (5,461 here)
+            end = start + BATCH
+            col.upsert(ids=ids[start:end], embeddings=vectors[start:end], metadatas=metas[start:end] if metas else None)
 
     def delete(self, name: str, ids: Sequence[str]) -> None:
-        if ids:
-            self._collection(name).delete(ids=list(ids))
+        ids = list(ids)
+        for start in range(0, len(ids), BATCH):
+            self._collection(name).delete(ids=ids[start : start + BATCH])
 
     def count(self, name: str) -> int:
         return int(self._collection(name).count())
@@ -178,8 +181,8 @@ class VectorStore:
         ids = list(ids)
         out: np.ndarray | None = None  # sized by the first vector: a store opened without a dimension still works
         filled = np.zeros(len(ids), dtype=bool)
-        for start in range(0, len(ids), 5000):
-            batch = ids[start : start + 5000]
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
             where: dict[str, list[int]] = {}
             for offset, i in enumerate(batch):
                 where.setdefault(i, []).append(start + offset)
@@ -208,7 +211,7 @@ class VectorStore:
     def collection_names(self) -> list[str]:
         return sorted(c.name for c in self._client.list_collections())
 
-    def dump(self, name: str, batch: int = 5000) -> CollectionDump:
+    def dump(self, name: str, batch: int = BATCH) -> CollectionDump:
         """Every record of a collection, read through the client (so a write in flight is either in or out).
 
         The ids are listed first and the records then fetched by id: paging by offset while another process writes
@@ -235,7 +238,7 @@ class VectorStore:
             documents=[found[i][2] for i in kept],
         )
 
-    def load(self, dump: CollectionDump, batch: int = 5000) -> None:
+    def load(self, dump: CollectionDump, batch: int = BATCH) -> None:
         """Create the collection anew from a dump (an existing one of that name is replaced)."""
         self.reset(dump.name)
         col = self._client.create_collection(
