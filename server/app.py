@@ -14,7 +14,7 @@ import core
 from api.deps import get_runtime
 from api.routers import accounts, answers, briefs, feedback, flags, jobs, questions, tickets, topics, webhooks
 from core.runtime import Runtime
-from retrieval.answer import warm_sentence_cache
+from retrieval.answer import keep_sentence_cache_warm
 from server import metrics
 from server.access_log import AccessLog
 from usecases.health import check_health
@@ -39,11 +39,13 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
         scheduler = Scheduler(default_jobs(runtime) if run_jobs and runtime.queue is None else [])
         _app.state.scheduler = scheduler
         scheduler.start()
-        if run_jobs:  # a served app: embed the docs' sentences now rather than in the first answers
-            threading.Thread(target=warm_sentence_cache, args=(runtime,), daemon=True).start()
+        warming = threading.Event()
+        if run_jobs:  # a served app: embed the docs' sentences before the first answers, and after each import
+            threading.Thread(target=keep_sentence_cache_warm, args=(runtime, warming), daemon=True).start()
         try:
             yield
         finally:
+            warming.set()
             scheduler.stop()
 
     app = FastAPI(

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from core.embedding import SentenceTransformerEmbedder
-from core.models import Topic
+from core.models import Chunk, Topic
 from core.runtime import Runtime
 from retrieval.centroids import CentroidCache
 from retrieval.embed_cache import EmbeddingCache, QueryBatcher
@@ -111,3 +111,40 @@ def test_a_failed_batch_fails_its_callers_and_the_next_one_works(embedder: Sente
                 f.result()
     assert model.calls == [1, 2]
     assert np.allclose(batcher.embed(model, "ok"), embedder.embed(["ok"])[0], atol=1e-5)
+
+
+def test_the_served_sentence_cache_takes_in_docs_imported_while_it_runs(fresh_runtime: Runtime, tmp_path: Path) -> None:
+    """Docs come in through another process while the server runs; their sentences are embedded without a request."""
+    import threading
+    import uuid
+
+    from retrieval.answer import keep_sentence_cache_warm
+    from retrieval.embed_cache import SENTENCES
+    from retrieval.sentences import sentences
+    from usecases.pipeline import import_docs
+
+    marker = uuid.uuid4().hex[:8]  # the cache is per process: sentences no other test has embedded
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "limits.md").write_text(
+        f"# Transfer limits {marker}\n\nEach workspace {marker} may send up to 40 transfers a day. Limits reset at "
+        f"midnight in the workspace's time zone.\n\nAsk support to raise the limit for workspace {marker}.\n"
+    )
+    stop = threading.Event()
+    warmer = threading.Thread(target=keep_sentence_cache_warm, args=(fresh_runtime, stop, 0.2), daemon=True)
+    warmer.start()
+    try:
+        time.sleep(0.5)  # warmed once with no docs
+        assert import_docs(fresh_runtime, docs, "handbook").ok
+        with Session(fresh_runtime.engine) as session:
+            wanted = {(fresh_runtime.embedder.name, s) for t in session.exec(select(Chunk.text)).all()
+                      for _, s in sentences(t)}  # fmt: skip
+        assert wanted and any(marker in s for _, s in wanted)
+        deadline = time.monotonic() + 30
+        while not wanted <= set(SENTENCES._vectors):
+            assert time.monotonic() < deadline, "the imported docs' sentences were not embedded within 30 s"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        warmer.join(timeout=30)
+    assert not warmer.is_alive()
