@@ -66,7 +66,10 @@ class RequesterOut(_Out):
 
 
 class TeamOut(_Out):
-    channel: str
+    channel: str | None
+    """The channel, on rows of questions whose source named no team."""
+    team: str | None = None
+    """The customer's own team or department, when the source names one."""
     questions: int
     people: int
 

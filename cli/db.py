@@ -28,7 +28,10 @@ def upgrade(as_json: AsJson = False) -> None:
 
     Example: `docgap db upgrade`
     """
-    was, done = migrations.upgrade_database(runtime().settings.resolved_database_url)
+    try:
+        was, done = migrations.upgrade_database(runtime().settings.resolved_database_url)
+    except RuntimeError as exc:  # what cannot be migrated as it stands (rows that break a new unique index)
+        fail(str(exc))
     now = replace(was, revision=done.after, predates_migrations=done.after is None)
     if as_json:
         print(json.dumps({"database": was.database, "before": was.revision, "after": now.revision,

@@ -165,7 +165,9 @@ def ingest_zendesk(
     """
     from ingest.zendesk import read_zendesk
 
-    _import_questions("zendesk", file, lambda rt: read_zendesk(file, rt.settings.staff_domain_list))
+    _import_questions(
+        "zendesk", file, lambda rt: read_zendesk(file, rt.settings.staff_domain_list, rt.settings.zendesk_team_field)
+    )
 
 
 @ingest_app.command("slack")
@@ -208,6 +210,9 @@ def ingest_csv(
     id_column: Annotated[str | None, typer.Option(help="Column with a stable id (default: row number).")] = None,
     account_column: Annotated[str | None, typer.Option(help="Column with the account name.")] = None,
     created_column: Annotated[str | None, typer.Option(help="Column with an ISO 8601 timestamp.")] = None,
+    team_column: Annotated[
+        str | None, typer.Option(help="Column with the customer's team or department (briefs group by it).")
+    ] = None,
 ) -> None:
     """Import questions from a CSV with an explicit column mapping.
 
@@ -215,7 +220,7 @@ def ingest_csv(
     """
     from ingest.tabular import ColumnMap, read_csv
 
-    columns = ColumnMap(text_column, id_column, account_column, created_column)
+    columns = ColumnMap(text_column, id_column, account_column, created_column, team_column)
     _import_questions("csv", file, lambda rt: read_csv(file, columns, rt.clock()))
 
 
@@ -226,6 +231,9 @@ def ingest_jsonl(
     id_field: Annotated[str | None, typer.Option(help="Field with a stable id (default: line number).")] = None,
     account_field: Annotated[str | None, typer.Option(help="Field with the account name.")] = None,
     created_field: Annotated[str | None, typer.Option(help="Field with an ISO 8601 or epoch timestamp.")] = None,
+    team_field: Annotated[
+        str | None, typer.Option(help="Field with the customer's team or department (briefs group by it).")
+    ] = None,
 ) -> None:
     """Import questions from JSON Lines with an explicit field mapping.
 
@@ -233,7 +241,7 @@ def ingest_jsonl(
     """
     from ingest.tabular import ColumnMap, read_jsonl
 
-    columns = ColumnMap(text_field, id_field, account_field, created_field)
+    columns = ColumnMap(text_field, id_field, account_field, created_field, team_field)
     _import_questions("jsonl", file, lambda rt: read_jsonl(file, columns, rt.clock()))
 
 

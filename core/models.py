@@ -49,6 +49,9 @@ class Question(SQLModel, table=True):
     account_hint: dict[str, str] = _json(dict)
     author_hash: str | None = None
     channel: str | None = None
+    team: str | None = None
+    """The customer's own team or department, when the source carries one (`DOCGAP_ZENDESK_TEAM_FIELD`, a CSV's
+    `--team-column`); redacted like the text."""
     thread_id: str | None = None
     created_at: NaiveDatetime = Field(index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         default="", description="Zendesk base URL for live sync; overrides the subdomain (proxies, tests)."
     )
     zendesk_email: str = Field(default="", description="Zendesk agent email for API-token auth.")
+    zendesk_team_field: str = Field(
+        default="",
+        description="Where a Zendesk ticket names the customer's team: a key of the requester's `user_fields` "
+        "(`department`) or a ticket field's id (`360001234567`); briefs group repeat questions by it. Empty: none.",
+    )
     zendesk_token: str = _secret("Zendesk API token (Admin Center → Apps and integrations).")
     sync_interval_minutes: int = Field(
         default=15,

@@ -220,6 +220,11 @@ def write_accounts(items: list[Item], out: Path, end: date) -> None:
             w.writerow([name, domain, org, channel, owner, segment, arr, renewal.isoformat()])
 
 
+DEPARTMENTS = ("Finance", "Operations", "Payroll", "Procurement")
+"""The customers' own teams, as the Zendesk user field `department` (`DOCGAP_ZENDESK_TEAM_FIELD=department`): a
+person's department follows from who they are, so the random draws (and the demo's questions) stay as they were."""
+
+
 def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
     users: dict[int, dict] = {}
     for k, (name, handle) in enumerate(STAFF):
@@ -234,6 +239,7 @@ def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
             "email": email,
             "role": "end-user",
             "organization_id": int(ACCOUNTS[it.account][2]),
+            "user_fields": {"department": DEPARTMENTS[(it.account + it.user) % len(DEPARTMENTS)]},
         }
         subject = it.text if len(it.text) <= 60 else it.text[:57].rstrip() + "..."
         body = it.text

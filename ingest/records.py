@@ -57,6 +57,8 @@ class QuestionRecord:
     """Ticket or email subject; stored in front of the cleaned text unless the text already says it."""
     author: str | None = None
     channel: str | None = None
+    team: str | None = None
+    """The customer's team or department, when the source names one (not the support team that answered)."""
     thread_id: str | None = None
     priority: str | None = None
     staff_answer: str | None = None

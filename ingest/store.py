@@ -144,6 +144,7 @@ def _fields(rec: QuestionRecord) -> dict[str, Any]:
         "account_hint": rec.hint.as_dict(),
         "author_hash": author_hash(rec.author),
         "channel": rec.channel,
+        "team": redact(clean_text(rec.team)[:200]).text.strip() or None if rec.team else None,
         "thread_id": rec.thread_id,
         "created_at": rec.created_at,
         "priority": rec.priority,

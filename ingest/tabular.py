@@ -29,9 +29,10 @@ class ColumnMap:
     id: str | None = None
     account: str | None = None
     created: str | None = None
+    team: str | None = None
 
     def missing(self, fields: set[str] | list[str]) -> list[str]:
-        return [c for c in (self.text, self.id, self.account, self.created) if c and c not in fields]
+        return [c for c in (self.text, self.id, self.account, self.created, self.team) if c and c not in fields]
 
 
 def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now: datetime) -> QuestionRecord:
@@ -46,12 +47,14 @@ def _record(source: str, row: Mapping[str, Any], columns: ColumnMap, n: int, now
         raise ValueError(f"empty {columns.id!r}")
     created = parse_timestamp(row[columns.created]) if columns.created else now
     account = text_field(row.get(columns.account), repr(columns.account)) if columns.account else None
+    team = text_field(row.get(columns.team), repr(columns.team)) if columns.team else None
     return QuestionRecord(
         source=source,
         external_id=ext.strip(),
         text=text.strip(),
         created_at=created,
         hint=AccountHint(account_name=account.strip() or None if account else None),
+        team=team.strip() or None if team else None,
     )
 
 

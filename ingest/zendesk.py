@@ -61,7 +61,9 @@ def _id(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
-def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator[QuestionRecord | IngestError]:
+def read_zendesk(
+    path: Path, staff_domains: list[str] | None = None, team_field: str = ""
+) -> Iterator[QuestionRecord | IngestError]:
     tickets: list[tuple[str, Any]] = []
     users: dict[str, dict[str, Any]] = {}
     orgs: dict[str, dict[str, Any]] = {}
@@ -83,7 +85,7 @@ def read_zendesk(path: Path, staff_domains: list[str] | None = None) -> Iterator
         ident = _id(ticket.get("id")) if isinstance(ticket, dict) else None
         try:
             check_shape(ticket)
-            yield _ticket(ticket, users, orgs, staff)
+            yield _ticket(ticket, users, orgs, staff, team_field)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             yield IngestError(str(path), f"{label} (ticket {ident})" if ident else label, f"bad ticket: {exc!r}")
 
@@ -118,8 +120,31 @@ def _is_staff(user: dict[str, Any] | None, staff_domains: set[str]) -> bool:
     return _opt(user.get("role")) in STAFF_ROLES or email_domain(_opt(user.get("email"))) in staff_domains
 
 
+def _team(t: dict[str, Any], requester: dict[str, Any], field: str) -> str | None:
+    """The customer's team: the requester's user field of that key, else the ticket field of that id.
+
+    Zendesk's own `group_id` is the agent group that handled the ticket, not a team of the customer's, so a team
+    comes only from a field the account set up for it. A multi-select field's values are joined.
+    """
+    if not field:
+        return None
+    user_fields = requester.get("user_fields")
+    value = user_fields.get(field) if isinstance(user_fields, dict) else None
+    if value in (None, ""):
+        for f in t.get("custom_fields") or t.get("fields") or []:
+            if isinstance(f, dict) and str(f.get("id")) == field:
+                value = f.get("value")
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool))
+    return text_field(value, f"team field {field}") or None
+
+
 def _ticket(
-    t: dict[str, Any], users: dict[str, dict[str, Any]], orgs: dict[str, dict[str, Any]], staff: set[str]
+    t: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    orgs: dict[str, dict[str, Any]],
+    staff: set[str],
+    team_field: str = "",
 ) -> QuestionRecord:
     if not isinstance(t, dict):
         raise TypeError(f"expected an object, got {type(t).__name__}")
@@ -160,6 +185,7 @@ def _ticket(
         ),
         author=_opt(requester.get("email")) or requester_id,
         channel=text_field(via.get("channel"), "via.channel") if isinstance(via, dict) else None,
+        team=_team(t, requester, team_field),
         thread_id=ticket_id,
         priority=text_field(t.get("priority"), "priority"),
         staff_answer=staff_answer,
@@ -168,11 +194,15 @@ def _ticket(
 
 
 def ticket_record(
-    ticket: dict[str, Any], users: dict[str, dict[str, Any]], orgs: dict[str, dict[str, Any]], staff: set[str]
+    ticket: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    orgs: dict[str, dict[str, Any]],
+    staff: set[str],
+    team_field: str = "",
 ) -> QuestionRecord:
     """One ticket as a record, for the live API sync (`ingest.zendesk_api`), which parses exactly like the export.
 
     `ticket["comments"]` holds its comments (first = the description); `users`/`orgs` are keyed by id as strings.
     Raises KeyError/TypeError/ValueError on a malformed ticket.
     """
-    return _ticket(ticket, users, orgs, staff)
+    return _ticket(ticket, users, orgs, staff, team_field)

@@ -185,7 +185,7 @@ def sync_zendesk(
     staff = set(s.staff_domain_list)
     with client:
         for page in client.ticket_pages(result.cursor, start_time):
-            records = list(_page_records(client, page, staff))
+            records = list(_page_records(client, page, staff, s.zendesk_team_field))
             result.pages += 1
             result.tickets += len(page.get("tickets") or [])
             after = page.get("after_cursor") or result.cursor
@@ -206,7 +206,7 @@ def _cursor_writer(runtime: Runtime, cursor: str | None) -> Callable[[Session], 
 
 
 def _page_records(
-    client: ZendeskClient, page: dict[str, Any], staff: set[str]
+    client: ZendeskClient, page: dict[str, Any], staff: set[str], team_field: str = ""
 ) -> Iterator[QuestionRecord | IngestError]:
     """Records for a page's tickets; deleted tickets are skipped, malformed ones reported."""
     users = {str(u.get("id")): u for u in page.get("users") or [] if isinstance(u, dict)}
@@ -222,6 +222,6 @@ def _page_records(
         comments, commenters = client.comments(str(ident))
         users.update({str(u.get("id")): u for u in commenters if str(u.get("id")) not in users})
         try:
-            yield ticket_record({**ticket, "comments": comments}, users, orgs, staff)
+            yield ticket_record({**ticket, "comments": comments}, users, orgs, staff, team_field)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             yield IngestError("zendesk api", label, f"bad ticket: {exc!r}")

@@ -109,10 +109,18 @@ class Requester:
 
 @dataclass(frozen=True)
 class Team:
-    channel: str
-    """The Slack channel id, or the ticket channel ("email", "web", …)."""
+    """Who at the customer asks: their own team when the source names one, else the channel it came through."""
+
+    channel: str | None
+    """The Slack channel id, or the ticket channel ("email", "web", …); None on a team's row."""
     questions: int
     people: int
+    team: str | None = None
+    """The customer's team or department (`DOCGAP_ZENDESK_TEAM_FIELD`, a CSV's `--team-column`)."""
+
+    @property
+    def name(self) -> str:
+        return self.team or self.channel or ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,7 @@ class _Row:
     source: str
     author: str | None
     channel: str | None
+    team: str | None
     topic_id: int | None
     label: str | None
     gap_kind: str | None
@@ -218,7 +227,7 @@ def _rows(session: Session, account_id: int, since: datetime, until: datetime) -
         .where(Question.account_id == account_id, Question.created_at >= since, Question.created_at < until)
         .order_by(col(Question.created_at).desc(), col(Question.id).desc())
     ).all()
-    return [_Row(q.id or 0, q.created_at, q.text, q.source, q.author_hash, q.channel, q.topic_id, label, kind,
+    return [_Row(q.id or 0, q.created_at, q.text, q.source, q.author_hash, q.channel, q.team, q.topic_id, label, kind,
                  status, score or 0.0, q.priority) for q, label, kind, status, score in found]  # fmt: skip
 
 
@@ -263,12 +272,14 @@ def _requesters(now: list[_Row]) -> list[Requester]:
 
 
 def _teams(now: list[_Row]) -> list[Team]:
-    by_channel: dict[str, list[_Row]] = defaultdict(list)
+    """Questions by the customer's team where the source named one, the rest by channel."""
+    grouped: dict[tuple[str | None, str | None], list[_Row]] = defaultdict(list)
     for r in now:
-        if r.channel:
-            by_channel[r.channel].append(r)
-    teams = [Team(c, len(rows), len({r.author for r in rows if r.author})) for c, rows in by_channel.items()]
-    return sorted(teams, key=lambda t: (-t.questions, t.channel))
+        if r.team or r.channel:
+            grouped[(r.team, None if r.team else r.channel)].append(r)
+    teams = [Team(channel, len(rows), len({r.author for r in rows if r.author}), team)
+             for (team, channel), rows in grouped.items()]  # fmt: skip
+    return sorted(teams, key=lambda t: (-t.questions, t.team is None, t.name))
 
 
 def _velocity(trend: AccountTrend | None, labels: dict[int, str], rows: list[_Row]) -> Velocity | None:

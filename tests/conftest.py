@@ -188,7 +188,8 @@ def demo_runtime(
     rt = copy_data(helpcenter_data, target, embedder, staff_domains=STAFF_DOMAIN)
     staff = rt.settings.staff_domain_list
     import_accounts(rt, demo_sources / "accounts.csv")
-    assert import_questions(rt, read_zendesk(demo_sources / "zendesk" / "tickets.json", staff)).ok
+    tickets = demo_sources / "zendesk" / "tickets.json"
+    assert import_questions(rt, read_zendesk(tickets, staff, team_field="department")).ok  # as `docgap demo` does
     assert import_questions(rt, read_slack_export(demo_sources / "slack" / "fernpay-slack-export.zip", staff)).ok
     analyse(rt)
     save_report(rt, build_weekly_report(rt))

@@ -54,13 +54,14 @@ def run_demo(runtime: Runtime, end: date | None, progress: Progress, log: Callab
     anchor.write_text(end.isoformat())
     if not runtime.settings.staff_domains:
         runtime.settings.staff_domains = STAFF_DOMAIN
+    team_field = runtime.settings.zendesk_team_field or "department"  # the demo's requesters carry one
     counts = build(out, end)
     log(f"built the demo data set in {out}: {counts}")
     staff = runtime.settings.staff_domain_list
     log(f"docs: {import_docs(runtime, HELPCENTER_DIR, 'fernpay-helpcenter', progress).summary()}")
     log(f"accounts: {import_accounts(runtime, out / 'accounts.csv')[0].summary()}")
     tickets, export = out / "zendesk" / "tickets.json", out / "slack" / "fernpay-slack-export.zip"
-    zd = import_questions(runtime, read_zendesk(tickets, staff), progress, location=str(tickets))
+    zd = import_questions(runtime, read_zendesk(tickets, staff, team_field), progress, location=str(tickets))
     log(f"zendesk: {zd.summary()}")
     sl = import_questions(runtime, read_slack_export(export, staff), progress, location=str(export))
     log(f"slack: {sl.summary()}")

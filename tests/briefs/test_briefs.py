@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from clustering.trends import data_end
 from core.models import Account, Document, Question, Topic
 from core.runtime import Runtime
+from demo.build import DEPARTMENTS
 from reports.account_brief import AccountBrief, QuestionRef, Sentiment, TopicLine
 from reports.actions import Action
 from reports.brief_render import render_body, render_markdown, render_pdf, render_print_html
@@ -71,6 +72,10 @@ def test_the_rising_account_brief_shows_its_rise_flags_topics_and_gaps(flagged: 
     rising = next(a for a in b.actions if a.kind == "rising")
     assert "loop in engineering" in rising.text and rising.topic_id in dict(b.velocity.focus_topics)
     assert b.requesters and all(r.questions >= 2 for r in b.requesters) and b.teams
+    # Zendesk questions by the requester's department (the demo's team field), Slack ones by their channel
+    assert {t.team for t in b.teams if t.team} <= set(DEPARTMENTS) and any(t.team for t in b.teams)
+    assert any(t.channel and t.channel.startswith("C") and t.team is None for t in b.teams)
+    assert sum(t.questions for t in b.teams) == b.questions
     assert b.sentiment.scored + b.sentiment.skipped_language == len(asked)
     assert b.mode == "offline" and b.summary.startswith(f"{RISING} asked {b.questions} questions")
 

@@ -81,3 +81,23 @@ def test_jsonl_with_field_mapping_and_bad_lines(tmp_path: Path, fresh_runtime) -
     assert "invalid JSON" in str(result.errors[0]) and "UTF-8" in " ".join(map(str, result.errors))
     again = import_questions(fresh_runtime, read_jsonl(src, cols, NOW))
     assert again.added == 0 and again.unchanged == 3
+
+
+def test_a_team_column_is_stored_with_each_question(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, select
+
+    from core.models import Question
+    from tests.commandline import docgap
+
+    src = tmp_path / "questions.csv"
+    with src.open("w", newline="") as fh:
+        csv.writer(fh).writerows([["id", "body", "dept"], ["1", "How do I change my PIN?", "Finance"],
+                                  ["2", "Why was my transfer declined?", ""]])  # fmt: skip
+    data_dir = fresh_runtime.settings.data_dir
+    missing = docgap(["ingest", "csv", str(src), "--text-column", "body", "--team-column", "team"], data_dir,
+                     check=False)  # fmt: skip
+    assert missing.returncode != 0 and "missing column(s) ['team']" in missing.stdout + missing.stderr
+    docgap(["ingest", "csv", str(src), "--text-column", "body", "--id-column", "id", "--team-column", "dept"], data_dir)
+    with Session(fresh_runtime.engine) as session:
+        teams = {q.external_id: q.team for q in session.exec(select(Question)).all()}
+    assert teams == {"1": "Finance", "2": None}

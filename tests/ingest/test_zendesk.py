@@ -65,3 +65,44 @@ def test_reimport_adds_nothing_and_accounts_map_by_org(demo_sources: Path, fresh
     assert len(accounts) == 15, "organizations match CRM accounts instead of creating duplicates"
     assert all(q.account_id for q in questions)
     assert fresh_runtime.vectors.count("questions") == len(questions)
+
+
+def test_the_customers_team_comes_from_the_configured_field_and_is_redacted(tmp_path: Path, fresh_runtime) -> None:  # type: ignore[no-untyped-def]
+    """`DOCGAP_ZENDESK_TEAM_FIELD` names a user field of the requester or a ticket field; `group_id` (the agents'
+    group) never becomes a team."""
+    ticket = {"subject": "Card declined", "created_at": "2026-11-02T10:00:00Z", "organization_id": 7, "group_id": 55}
+    doc = {
+        "tickets": [
+            {**ticket, "id": 1, "description": "Why was my card declined?", "requester_id": 11},
+            {**ticket, "id": 2, "description": "How do I change my PIN?", "requester_id": 12,
+             "custom_fields": [{"id": 360, "value": "Payroll"}]},
+            {**ticket, "id": 3, "description": "Where is my statement?", "requester_id": 12,
+             "custom_fields": [{"id": 360, "value": ["ops", "eu"]}]},
+            {**ticket, "id": 4, "description": "Can I add a user?", "requester_id": 13},
+            {**ticket, "id": 5, "description": "Why a fee?", "requester_id": 12,
+             "custom_fields": [{"id": 360, "value": {"nested": "object"}}]},
+        ],
+        "users": [
+            {"id": 11, "email": "ana@acme.example", "role": "end-user", "user_fields": {"department": "Finance"}},
+            {"id": 12, "email": "bo@acme.example", "role": "end-user", "user_fields": {}},
+            {"id": 13, "email": "cy@acme.example", "role": "end-user",
+             "user_fields": {"department": "Ops, ask jane.doe@acme.example"}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps(doc))
+
+    by_user_field = [r for r in read_zendesk(path, team_field="department") if isinstance(r, QuestionRecord)]
+    assert [r.team for r in by_user_field] == ["Finance", None, None, "Ops, ask jane.doe@acme.example", None]
+    assert [r.team for r in read_zendesk(path) if isinstance(r, QuestionRecord)] == [None] * 5, "none unless asked"
+
+    by_ticket_field = list(read_zendesk(path, team_field="360"))
+    errors = [r for r in by_ticket_field if isinstance(r, IngestError)]
+    assert len(errors) == 1 and "(ticket 5)" in errors[0].record and "team field 360" in errors[0].message
+    assert [r.team for r in by_ticket_field if isinstance(r, QuestionRecord)] == [None, "Payroll", "ops, eu", None]
+
+    import_questions(fresh_runtime, read_zendesk(path, team_field="department"))
+    with Session(fresh_runtime.engine) as session:
+        teams = {q.external_id: q.team for q in session.exec(select(Question)).all()}
+    assert teams["1"] == "Finance" and teams["2"] is None
+    assert "jane.doe@acme.example" not in (teams["4"] or "") and (teams["4"] or "").startswith("Ops, ask ")
