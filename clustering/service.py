@@ -93,7 +93,12 @@ def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluster
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
         old_ids = [q.topic_id for q in questions]
         found = discoverer.discover(vectors, previous=_as_indices(old_ids))
-        previous = {t.id: t for t in session.exec(select(Topic).where(col(Topic.active).is_(True))).all()}
+        # By id: matching and the stickiness pass break ties in this order, so it must not be the database's own
+        # (PostgreSQL returns rows in storage order, which updates change; SQLite happens to return them by id).
+        previous = {
+            t.id: t
+            for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
+        }
         merged_into = session.exec(select(Topic.merged_into).where(col(Topic.merged_into).is_not(None))).all()
         mapping = match_clusters(found.labels.tolist(), old_ids, shared=set(merged_into) & previous.keys())
         cluster_topic: list[Topic] = []
