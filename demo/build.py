@@ -239,7 +239,7 @@ def write_zendesk(items: list[Item], out: Path, rng: random.Random) -> int:
             "email": email,
             "role": "end-user",
             "organization_id": int(ACCOUNTS[it.account][2]),
-            "user_fields": {"department": DEPARTMENTS[(it.account + it.user) % len(DEPARTMENTS)]},
+            "user_fields": {"department": DEPARTMENTS[(it.account + it.user // 2) % len(DEPARTMENTS)]},  # two a team
         }
         subject = it.text if len(it.text) <= 60 else it.text[:57].rstrip() + "..."
         body = it.text
