@@ -18,6 +18,7 @@ def test_an_older_data_dir_gains_new_columns(tmp_path: Path) -> None:
     make_engine(f"sqlite:///{db}").dispose()
     with sqlite3.connect(db) as conn:  # simulate a data dir from before these columns existed (and migrations)
         conn.execute("DROP TABLE alembic_version")
+        conn.execute("ALTER TABLE question DROP COLUMN team")  # revision 0002, after migrations came in
         conn.execute("ALTER TABLE topic DROP COLUMN signals")
         conn.execute("ALTER TABLE topic DROP COLUMN gap_reason")
         for column in ("label_source", "label_basis", "split_from"):
