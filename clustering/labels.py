@@ -54,11 +54,13 @@ def class_tfidf_keywords(
     idf = np.log(1 + avg_words / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
     scores = sparse.diags(1 / np.maximum(totals, 1)) @ counts @ sparse.diags(idf)
     out = []
+    scores = scores.tocsr()
     for r in range(scores.shape[0]):
-        row = scores.getrow(r)
-        order = np.lexsort((row.indices, -row.data))  # best first; ties by term order
+        span = slice(scores.indptr[r], scores.indptr[r + 1])  # this topic's terms, read in place
+        indices, data = scores.indices[span], scores.data[span]
+        order = np.lexsort((indices, -data))  # best first; ties by term order
         words: list[str] = []
-        for i, value in zip(row.indices[order].tolist(), row.data[order].tolist(), strict=True):
+        for i, value in zip(indices[order].tolist(), data[order].tolist(), strict=True):
             if value <= 0 or len(words) >= top_n:
                 break
             term = str(terms[i])

@@ -93,8 +93,8 @@ def recluster(runtime: Runtime, discoverer: Discoverer | None = None) -> Cluster
         vectors = runtime.vectors.get_vectors(QUESTIONS, [str(q.id) for q in questions])
         old_ids = [q.topic_id for q in questions]
         found = discoverer.discover(vectors, previous=_as_indices(old_ids))
-        # By id: matching and the stickiness pass break ties in this order, so it must not be the database's own
-        # (PostgreSQL returns rows in storage order, which updates change; SQLite happens to return them by id).
+        # By id, so the passes below see the topics in the same order on every database (without ORDER BY,
+        # PostgreSQL returns rows in storage order, which updates change).
         previous = {
             t.id: t
             for t in session.exec(select(Topic).where(col(Topic.active).is_(True)).order_by(col(Topic.id))).all()
