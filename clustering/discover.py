@@ -9,8 +9,8 @@ on a fixed sample). The winner is the coarsest candidate whose silhouette is wit
 best (the one-SE rule, the error taken from the same questions' paired silhouettes): curves are often flat over a
 wide range, where the highest point is noise. Nothing is told how many topics there are, and no threshold depends
 on the embedding model's similarity scale. Above `select_on` questions the number of topics is chosen that way on
-several samples, their median taken, and the full graph is cut into as many (modularity's scale moves with graph
-size; the number of subjects asked about does not).
+several samples, their geometric mean taken, and the full graph is cut into as many (modularity's scale moves with
+graph size; the number of subjects asked about does not).
 
 A cluster smaller than `min_size` is not a topic. Its questions join the nearest topic when they fall inside
 that topic's own radius (`attach_radius`: as close to the centroid as its farthest member), which
@@ -40,6 +40,8 @@ EXACT_NEIGHBOURS_UP_TO = 5_000
 """Largest n whose neighbours are found by brute force. Above it the inverted file finds 81-96% of the exact
 neighbours on the `bench.quality` sets (StackOverflow's diffuse titles the least) in a sixth of the time, with
 NMI within ±0.02 of the exact graph's: Louvain's result depends on the graph's dense regions, not on every edge."""
+FALLING_SE = 3.0
+"""How many paired standard errors below the best a candidate's silhouette must be to count as fallen."""
 OUTLIER_MADS = 6.0
 """How many robust deviations below its cluster's median similarity make a member a stray (4: ~0.003% of a normal)."""
 ATTACH_QUANTILE = 0.0
@@ -71,7 +73,11 @@ class Discoverer:
         silhouette_sample: questions the silhouette is computed on (O(sample²)); seeded, so deterministic.
         select_on: above this many questions the granularity is chosen on seeded samples of this size, and the
             full graph is cut into as many topics (see `discover`).
-        samples: how many such samples (the median of their choices is taken).
+        samples: how many such samples (the geometric mean of their choices is taken).
+        falling_stop: the ladder stops after this many candidates in a row whose silhouette is `FALLING_SE`
+            standard errors below the best so far (None: never). The one-SE rule cannot pick one of them, and a
+            silhouette that has clearly fallen (StackOverflow's 20 broad tags past 30 topics) was not seen to
+            climb back to the best: the same choices on every `bench.quality` sample, with half the ladder there.
         random_state: seeds Louvain, the silhouette sample and the k-means cells.
     """
 
@@ -84,6 +90,7 @@ class Discoverer:
         silhouette_sample: int = 2000,
         select_on: int = 1000,
         samples: int = 7,
+        falling_stop: int | None = 3,
         random_state: int = 0,
     ) -> None:
         self.min_size = min_size
@@ -93,6 +100,7 @@ class Discoverer:
         self.silhouette_sample = silhouette_sample
         self.select_on = select_on
         self.samples = samples
+        self.falling_stop = falling_stop
         self.random_state = random_state
 
     def discover(self, vectors: np.ndarray, previous: np.ndarray | None = None) -> Discovery:
@@ -115,10 +123,11 @@ class Discoverer:
             target = self._target_count(vectors, rng)
             if target is None:
                 return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
-            chosen = self._match_count(vectors, target)
+            graph = scaled_knn_graph(vectors, self.neighbours, self.random_state)
+            chosen = self._match_count(graph, target)
             if previous is not None:
                 had = len(np.unique(previous[previous >= 0]))
-                kept = self._match_count(vectors, had)
+                kept = self._match_count(graph, had)
                 chosen = max((chosen, kept), key=lambda c: _agreement(previous, c[1]))
         if chosen is None:
             return Discovery(np.full(n, -1), np.zeros((0, vectors.shape[1]), np.float32), np.zeros(n))
@@ -150,7 +159,10 @@ class Discoverer:
         graph = scaled_knn_graph(vectors, min(self.neighbours, n - 1), self.random_state)
         sample = np.sort(np.random.default_rng(self.random_state).permutation(n)[: self.silhouette_sample])
         out: list[_Candidate] = []
+        falling = 0
         for resolution in self.resolutions:
+            if self.falling_stop is not None and falling >= self.falling_stop:
+                break  # past the peak: the one-SE rule picks no finer candidate than these
             raw = louvain(graph, resolution, self.random_state)
             if raw.max() + 1 >= n / 2:
                 break  # mostly singletons from here on: nothing recurs
@@ -162,13 +174,17 @@ class Discoverer:
             else:
                 per_question = cosine_silhouettes(vectors[sample], labels[sample])
                 out.append(_Candidate(resolution, float(per_question.mean()), labels, per_question))
+                falling = falling + 1 if _clearly_worse(out[-1], max(out, key=lambda c: c.score)) else 0
         return out
 
     def _target_count(self, vectors: np.ndarray, rng: np.random.Generator) -> int | None:
-        """How many topics: the median of the one-standard-error choices on `samples` seeded samples.
+        """How many topics: the geometric mean of the one-standard-error choices on `samples` seeded samples.
 
         One sample's silhouette curve is too flat and too jagged to trust (on BANKING77 its best point ranged from
-        54 to 217 topics over samples); the median of several samples' choices is what holds (`bench.quality`).
+        54 to 217 topics over samples), and the choices are often bimodal (BANKING77: 55-66 or 124-134, a coarse
+        and a paraphrase-level plateau). Their median then jumps between the two modes when one sample's choice
+        flips, which rounding alone can do (another BLAS kernel moved BANKING77-10k from 66 to 96 topics); the mean
+        of their logarithms moves by a seventh of the flip, and the count stays on the scale the choices agree on.
         """
         counts: list[int] = []
         for _ in range(self.samples):
@@ -176,21 +192,46 @@ class Discoverer:
             tried = self._candidates(vectors[sample])
             if tried:
                 counts.append(_topics_in(_parsimonious(tried, self.min_size).labels, self.min_size))
-        return int(np.median(counts)) if counts else None
+        return round(float(np.exp(np.mean(np.log(counts))))) if counts else None
 
-    def _match_count(self, vectors: np.ndarray, target: int, steps: int = 8) -> tuple[float, np.ndarray]:
-        """The resolution (bisected in log space) whose partition of all `vectors` has closest to `target` topics."""
-        graph = scaled_knn_graph(vectors, self.neighbours, self.random_state)
+    def _match_count(self, graph: sparse.csr_matrix, target: int, steps: int = 8) -> tuple[float, np.ndarray]:
+        """The resolution whose partition of the whole `graph` has closest to `target` topics.
+
+        Louvain's community count grows about as a power of the resolution, so the search interpolates in log-log
+        space between the two resolutions that bracket the target (regula falsi), falling back to bisection when
+        the interpolation lands near a bracket's end, and stops within 2% of the target (counts move in steps, so
+        the exact one may not exist): 2-4 Louvain runs on the full graph instead of bisection's 8.
+        """
         lo, hi = np.log(self.resolutions[0]), np.log(self.resolutions[-1] * 4)
         tried: list[tuple[int, float, np.ndarray]] = []
-        for _ in range(steps):
-            resolution = float(np.exp((lo + hi) / 2))
-            labels = louvain(graph, resolution, self.random_state)
+
+        def run(x: float) -> int:
+            labels = louvain(graph, float(np.exp(x)), self.random_state)
             count = _topics_in(labels, self.min_size)
-            tried.append((abs(count - target), resolution, labels))
-            if count == target:
-                break
-            lo, hi = (np.log(resolution), hi) if count < target else (lo, np.log(resolution))
+            tried.append((abs(count - target), float(np.exp(x)), labels))
+            return count
+
+        goal, near = np.log(max(target, 1)), max(1, target // 50)  # the target itself is an estimate, ±15%
+        low_count = run(lo)
+        if low_count < target:
+            high_count: int | None = None
+            x = lo + (goal - np.log(max(low_count, 1))) / 0.7  # a first guess of the power: 0.5-0.9 measured
+            for _ in range(steps - 1):
+                x = float(np.clip(x, lo, hi))
+                count = run(x)
+                if abs(count - target) <= near:
+                    break
+                if count < target:
+                    lo, low_count = x, count
+                else:
+                    hi, high_count = x, count
+                if high_count is None:
+                    x = lo + 2 * (goal - np.log(max(low_count, 1))) / 0.7  # overshoot until bracketed
+                    continue
+                span = np.log(high_count) - np.log(max(low_count, 1))
+                x = lo + (hi - lo) * (goal - np.log(max(low_count, 1))) / span if span > 0 else (lo + hi) / 2
+                if not lo + 0.1 * (hi - lo) < x < hi - 0.1 * (hi - lo):
+                    x = (lo + hi) / 2
         _, resolution, labels = min(tried, key=lambda t: (t[0], t[1]))
         return round(resolution, 3), labels
 
@@ -241,6 +282,13 @@ def _parsimonious(tried: list[_Candidate], min_size: int) -> _Candidate:
         if gap.mean() <= gap.std() / np.sqrt(len(gap)):
             near.append(c)
     return min(near, key=lambda c: (_topics_in(c.labels, min_size), -c.score))
+
+
+def _clearly_worse(candidate: _Candidate, best: _Candidate) -> bool:
+    """Whether `candidate`'s silhouette is below the best's by more than `FALLING_SE` paired standard errors."""
+    assert candidate.per_question is not None and best.per_question is not None
+    gap = best.per_question - candidate.per_question
+    return bool(gap.mean() > FALLING_SE * gap.std() / np.sqrt(len(gap)))
 
 
 def louvain(graph: sparse.csr_matrix, resolution: float, random_state: int) -> np.ndarray:

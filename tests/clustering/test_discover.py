@@ -1,7 +1,16 @@
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
 
-from clustering.discover import Discoverer, _knn_by_cells, attach_radius, knn, nearest_centroid, radii
+from clustering.discover import (
+    Discoverer,
+    _knn_by_cells,
+    _parsimonious,
+    attach_radius,
+    knn,
+    nearest_centroid,
+    radii,
+    scaled_knn_graph,
+)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -106,3 +115,20 @@ def test_the_silhouette_from_cluster_sums_is_scikit_learns() -> None:
     expected = silhouette_samples(distances, labels, metric="precomputed")
     got = cosine_silhouettes(vectors, labels)
     assert np.allclose(got, expected, atol=1e-5) and (got[:3] == 0).all()
+
+
+def test_the_count_search_lands_near_the_target_on_the_whole_graph() -> None:
+    vectors, _ = _blobs(120, 6_000, 0.08, seed=5)
+    discoverer = Discoverer()
+    graph = scaled_knn_graph(vectors, discoverer.neighbours)
+    for target in (120, 240):  # both above what the lowest resolution finds
+        _, labels = discoverer._match_count(graph, target)
+        assert abs(_found(labels) - target) <= 0.05 * target, target
+
+
+def test_stopping_the_ladder_once_it_has_fallen_changes_no_choice() -> None:
+    vectors, _ = _blobs(20, 1_000, 0.25, seed=4)  # few broad topics: the silhouette falls past them
+    stopping, full = Discoverer(), Discoverer(falling_stop=None)
+    early, every = stopping._candidates(vectors), full._candidates(vectors)
+    assert len(early) < len(every)
+    assert np.array_equal(_parsimonious(early, 2).labels, _parsimonious(every, 2).labels)
