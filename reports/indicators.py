@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -69,11 +69,26 @@ CLOSED_STATUSES = frozenset({"documented", "verified", "dismissed"})
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A topic a flag's text names: its id, the title as quoted (between “ and ”) and the topic's label then.
+
+    Stored with the evidence so that the pages, the API and the alerts show the topic's current title once a
+    writer renames it (`reports.risk` swaps it in), rather than the title the topic had when the flag was raised.
+    """
+
+    topic_id: int
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Evidence:
     text: str
     question_ids: list[int]
     weeks: list[date]
     links: list[str]
+    quotes: list[Quote] = field(default_factory=list)
+    """The topics `text` quotes by title, in the order it quotes them (the summary quotes a prefix of them)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +173,12 @@ def _newest(qs: list[_Q]) -> list[int]:
     return [q.id for q in sorted(qs, key=lambda q: (q.created_at, q.id), reverse=True)[:MAX_EVIDENCE_QUESTIONS]]
 
 
+def _quote(snap: Snapshot, topic_id: int, account_id: int) -> Quote:
+    """The topic as one account's flag quotes it (`_label`), with the label it had, to spot a later rename."""
+    t = snap.topics.get(topic_id)
+    return Quote(topic_id, _label(snap, topic_id, account_id), t.label if t is not None else "")
+
+
 def _label(snap: Snapshot, topic_id: int, account_id: int) -> str:
     """The topic's title as quoted in one account's flag: never another customer's question.
 
@@ -200,7 +221,8 @@ def velocity(snap: Snapshot) -> list[Finding]:
         recent = [q for q in qs if q.created_at >= snap.now - timedelta(days=28)]
         main = Counter(q.topic_id for q in qs).most_common()
         topics = [tid for tid, _ in main if tid is not None]
-        subject = _label(snap, topics[0], t.account_id) if topics else "one subject"
+        quotes = [_quote(snap, topics[0], t.account_id)] if topics else []
+        subject = quotes[0].title if quotes else "one subject"
         weekly = ", ".join(str(n) for n in t.focus_weekly[-4:])
         before = sum(t.focus_weekly[:-4]) / max(len(t.focus_weekly) - 4, 1)
         text = (
@@ -209,7 +231,8 @@ def velocity(snap: Snapshot) -> list[Finding]:
             f"this far towards recent weeks in {t.focus_p:.1%} of tries (flag at {RISING_ALPHA:.0%} or less)."
         )
         summary = f"“{subject}” rising: {sum(t.focus_weekly[-4:])} questions in 4 weeks, trend {t.focus_growth:+.1f}"
-        ev = Evidence(text, _newest(qs), _weeks([q.created_at for q in recent]), _links(t.account_id, topics[:3]))
+        ev = Evidence(text, _newest(qs), _weeks([q.created_at for q in recent]), _links(t.account_id, topics[:3]),
+                      quotes)  # fmt: skip
         strength = math.log(max(t.focus_p, 1e-6)) / math.log(RISING_ALPHA)
         out.append(Finding(t.account_id, "velocity", round(strength, 2), summary, ev))
     return out
@@ -273,20 +296,22 @@ def repeats(snap: Snapshot) -> list[Finding]:
             continue
         who = len({g.who for g in mine})
         top = mine[0]
+        quotes = [_quote(snap, top.topic_id, aid)]
         text = (
             f"{who} people asked again about a topic they had asked about in the last four weeks ({n} repeat "
             f"questions, {test.share:.0%} of the account's questions; other accounts {test.base:.0%}); most: "
-            f"“{_label(snap, top.topic_id, aid)}”, {len(top.question_ids)} times by one person"
+            f"“{quotes[0].title}”, {len(top.question_ids)} times by one person"
         )
         repeated = {g.topic_id for g in mine}
         my_teams = sorted((g for g in teams if g.account_id == aid), key=lambda g: g.topic_id not in repeated)
         if my_teams:
             t = my_teams[0]
-            text += f"; in Slack channel {t.who}, {t.people} people asked “{_label(snap, t.topic_id, aid)}”"
+            quotes.append(_quote(snap, t.topic_id, aid))
+            text += f"; in Slack channel {t.who}, {t.people} people asked “{quotes[-1].title}”"
         ids = sorted({i for g in mine for i in g.question_ids}, reverse=True)[:MAX_EVIDENCE_QUESTIONS]
         summary = f"{who} people asking again ({n} repeats, {test.share:.0%} of questions in 4 weeks)"
         topics = list(dict.fromkeys(g.topic_id for g in mine))[:3]
-        ev = Evidence(text + ".", ids, _weeks([t for g in mine for t in g.times]), _links(aid, topics))
+        ev = Evidence(text + ".", ids, _weeks([t for g in mine for t in g.times]), _links(aid, topics), quotes)
         out.append(Finding(aid, "repeat_requesters", test.severity, summary, ev))
     return out
 
@@ -442,7 +467,8 @@ def unanswered(snap: Snapshot) -> list[Finding]:
         if n < UNANSWERED_MIN or not test.fires:
             continue
         gaps = Counter(q.topic_id for q in open_[aid] if q.topic_id is not None).most_common(3)
-        named = ", ".join(f"“{_label(snap, tid, aid)}” ({k})" for tid, k in gaps)
+        quotes = [_quote(snap, tid, aid) for tid, _ in gaps]
+        named = ", ".join(f"“{q.title}” ({k})" for q, (_, k) in zip(quotes, gaps, strict=True))
         text = (
             f"{n} of {of} questions in the last four weeks ({test.share:.0%}; other accounts {test.base:.0%}) "
             "are ones the docs do not answer" + (f"; most in the gaps {named}" if named else "")
@@ -451,6 +477,6 @@ def unanswered(snap: Snapshot) -> list[Finding]:
             text += f"; {missed[aid]} chat answers about the account said the docs do not cover it"
         summary = f"{test.share:.0%} of questions in 4 weeks unanswered by the docs ({n} of {of})"
         ev = Evidence(text + ".", _newest(open_[aid]), _weeks([q.created_at for q in open_[aid]]),
-                      _links(aid, [tid for tid, _ in gaps], page=""))  # fmt: skip
+                      _links(aid, [tid for tid, _ in gaps], page=""), quotes)  # fmt: skip
         out.append(Finding(aid, "unanswered", test.severity, summary, ev))
     return out

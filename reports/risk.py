@@ -7,19 +7,27 @@ A condition that fires again later raises a new flag (a new episode with its own
 (account, kind) is open at a time, enforced by a partial unique index as well as by the code.
 
 Kinds and their thresholds are documented in the README ("Risk flags") and in `reports.indicators`.
+
+A flag's text names topics by title as they were when it was last checked. Its evidence also stores which topics
+it quotes (`quotes`: the id, the title as quoted, the topic's label then), so that every reader (the briefs, the
+flag list, the API, the Slack alert) shows a topic's current title once a writer renamed it, the same title the
+suggested actions beside it use. A topic that is gone (merged away, retired) keeps the title stored with the flag,
+as does a flag stored before quotes were (its text is shown as written).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.models import Account, RiskFlag
+from clustering.titles import title_for_account
+from core.models import Account, RiskFlag, Topic
 from core.runtime import Runtime
-from reports.indicators import Finding, find_all, load_snapshot
+from reports.indicators import Finding, Quote, find_all, load_snapshot
 
 KINDS: dict[str, str] = {
     "velocity": "Question velocity rising",
@@ -37,6 +45,8 @@ class FlagEvidence:
     weeks: list[date]
     links: list[str]
     """Relative page links (`/topics/12`, `/accounts/3/timeline`): prefix the public URL to share them."""
+    topics: list[tuple[int, str]] = field(default_factory=list)
+    """The topics `text` quotes, in order: (id, title now). Empty for a flag stored before they were kept."""
 
 
 @dataclass(frozen=True)
@@ -68,20 +78,82 @@ class FlagChanges:
 def _evidence_json(f: Finding) -> dict:  # type: ignore[type-arg]
     e = f.evidence
     return {"text": e.text, "question_ids": e.question_ids, "weeks": [w.isoformat() for w in e.weeks],
-            "links": e.links}  # fmt: skip
+            "links": e.links,
+            "quotes": [{"topic_id": q.topic_id, "title": q.title, "label": q.label} for q in e.quotes]}  # fmt: skip
 
 
-def _flag(row: RiskFlag, names: dict[int, str]) -> Flag:
+def _quotes(row: RiskFlag) -> list[Quote]:
+    """The topics the stored text quotes; none for a flag stored before they were kept (or malformed ones)."""
+    out = []
+    for q in (row.evidence or {}).get("quotes", []):
+        if isinstance(q, dict) and isinstance(q.get("topic_id"), int) and q.get("title"):
+            out.append(Quote(q["topic_id"], str(q["title"]), str(q.get("label", ""))))
+    return out
+
+
+class _Titles:
+    """Each quoted topic's title now, as the flag's account would see it, read once per list of flags.
+
+    A topic whose label is still the one the flag was checked against keeps the title stored with the flag (for a
+    question-titled topic that is the account's own question, as `reports.indicators` chose it); a renamed or
+    re-titled one is titled as the account's brief titles it (`clustering.titles.title_for_account`: a writer's
+    rename as written, a real question only if it is the account's own). A topic gone keeps the stored title.
+    """
+
+    def __init__(self, session: Session, rows: Sequence[RiskFlag]) -> None:
+        self.session = session
+        ids = {q.topic_id for r in rows for q in _quotes(r)}
+        found = session.exec(select(Topic).where(col(Topic.id).in_(ids))).all() if ids else []
+        self.topics = {t.id: t for t in found if t.active}
+        self.cache: dict[tuple[int, int], str] = {}
+
+    def title(self, account_id: int, q: Quote) -> str:
+        t = self.topics.get(q.topic_id)
+        if t is None or t.label == q.label:
+            return q.title
+        key = (account_id, q.topic_id)
+        if key not in self.cache:
+            self.cache[key] = " ".join(title_for_account(self.session, t, account_id).split()) or q.title
+        return self.cache[key]
+
+
+def requote(text: str, quotes: Sequence[Quote], titles: Sequence[str]) -> str:
+    """`text` with each quoted title (“…”) replaced by the one in `titles`, occurrence by occurrence in order.
+
+    Positional, so two topics quoted under the same old title each get their own new one; a quote the text does
+    not hold (the summary quotes only the first topics) is skipped.
+    """
+    out, pos = [], 0
+    for q, new in zip(quotes, titles, strict=True):
+        old = f"“{q.title}”"
+        at = text.find(old, pos)
+        if at < 0:
+            continue
+        out.append(text[pos:at] + f"“{new}”")
+        pos = at + len(old)
+    return "".join(out) + text[pos:]
+
+
+def _flag(row: RiskFlag, names: dict[int, str], titles: _Titles) -> Flag:
     e = row.evidence or {}
+    quotes = _quotes(row)
+    now = [titles.title(row.account_id, q) for q in quotes]
     evidence = FlagEvidence(
-        str(e.get("text", "")),
+        requote(str(e.get("text", "")), quotes, now),
         [int(i) for i in e.get("question_ids", [])],
         [date.fromisoformat(w) for w in e.get("weeks", [])],
         [str(link) for link in e.get("links", [])],
+        [(q.topic_id, title) for q, title in zip(quotes, now, strict=True)],
     )
     return Flag(row.id or 0, row.account_id, names.get(row.account_id, f"account {row.account_id}"), row.kind,
-                KINDS.get(row.kind, row.kind), row.severity, row.raised_at, row.cleared_at, evidence, row.summary,
-                row.last_checked_at, row.alerted_at)  # fmt: skip
+                KINDS.get(row.kind, row.kind), row.severity, row.raised_at, row.cleared_at, evidence,
+                requote(row.summary, quotes, now), row.last_checked_at, row.alerted_at)  # fmt: skip
+
+
+def _flags(session: Session, rows: Sequence[RiskFlag]) -> list[Flag]:
+    """The stored rows as flags, each topic they quote under its current title."""
+    names, titles = _names(session), _Titles(session, rows)
+    return [_flag(r, names, titles) for r in rows]
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -109,7 +181,6 @@ def evaluate_flags(runtime: Runtime, now: datetime | None = None) -> FlagChanges
 
 def _reconcile(runtime: Runtime, findings: dict[tuple[int, str], Finding], at: datetime) -> FlagChanges:
     with Session(runtime.engine, expire_on_commit=False) as session:
-        names = _names(session)
         open_rows = {(r.account_id, r.kind): r for r in
                      session.exec(select(RiskFlag).where(col(RiskFlag.cleared_at).is_(None))).all()}  # fmt: skip
         raised, cleared = [], []
@@ -129,9 +200,9 @@ def _reconcile(runtime: Runtime, findings: dict[tuple[int, str], Finding], at: d
         session.commit()
         still = [r for k, r in open_rows.items() if k in findings] + raised
         return FlagChanges(
-            raised=_by_severity([_flag(r, names) for r in raised]),
-            cleared=_by_severity([_flag(r, names) for r in cleared]),
-            open=_by_severity([_flag(r, names) for r in still]),
+            raised=_by_severity(_flags(session, raised)),
+            cleared=_by_severity(_flags(session, cleared)),
+            open=_by_severity(_flags(session, still)),
         )
 
 
@@ -141,7 +212,7 @@ def open_flags(runtime: Runtime, account_id: int | None = None) -> list[Flag]:
         query = select(RiskFlag).where(col(RiskFlag.cleared_at).is_(None))
         if account_id is not None:
             query = query.where(RiskFlag.account_id == account_id)
-        return _by_severity([_flag(r, _names(session)) for r in session.exec(query).all()])
+        return _by_severity(_flags(session, session.exec(query).all()))
 
 
 def cleared_flags(runtime: Runtime, limit: int) -> list[Flag]:
@@ -153,8 +224,7 @@ def cleared_flags(runtime: Runtime, limit: int) -> list[Flag]:
             .order_by(col(RiskFlag.cleared_at).desc(), col(RiskFlag.id).desc())
             .limit(limit)
         ).all()
-        names = _names(session)
-        return [_flag(r, names) for r in rows]
+        return _flags(session, rows)
 
 
 def evidence_line(f: Flag) -> str:
@@ -175,8 +245,7 @@ def flag_history(runtime: Runtime, account_id: int) -> list[Flag]:
             .where(RiskFlag.account_id == account_id)
             .order_by(col(RiskFlag.raised_at).desc(), col(RiskFlag.id).desc())
         ).all()
-        names = _names(session)
-        return [_flag(r, names) for r in rows]
+        return _flags(session, rows)
 
 
 def mark_alerted(runtime: Runtime, flag_id: int, at: datetime) -> None:
@@ -197,5 +266,4 @@ def flags_to_alert(runtime: Runtime) -> list[Flag]:
             .where(col(RiskFlag.cleared_at).is_(None), col(RiskFlag.alerted_at).is_(None))
             .order_by(col(RiskFlag.raised_at), col(RiskFlag.id))
         ).all()
-        names = _names(session)
-        return [_flag(r, names) for r in rows]
+        return _flags(session, rows)
