@@ -117,7 +117,7 @@ def test_the_brief_page_in_a_browser(browser, served, flagged: Runtime, tmp_path
     try:
         log_in(pg, *AM)
         pg.get_by_role("link", name="Accounts", exact=True).click()
-        pg.get_by_role("link", name="brief", exact=True).first.click()
+        pg.get_by_role("row").filter(has_text=RISING).get_by_role("link", name="brief", exact=True).click()
         expect(pg.get_by_role("heading", name=RISING, level=1)).to_be_visible()
         expect(pg.get_by_role("heading", name="Risk flags")).to_be_visible()
         expect(pg.get_by_text("Question velocity rising").first).to_be_visible()
