@@ -3,8 +3,8 @@
 `POST /chat` renders the whole page with the answer (no JavaScript needed). `POST /chat/stream` takes the same
 form and answers as server-sent events: `delta` events carry the text as it is written, then one `done` event
 carries the answer section rendered by the same template as the plain page, which replaces the streamed text
-(citations, links and badges exactly as without JavaScript). `web/static/chat.js` reads the stream with `fetch`
-(an `EventSource` cannot POST a form with its CSRF token).
+(citations, links and badges exactly as without JavaScript), and the user's history, the question just asked in
+it. `web/static/chat.js` reads the stream with `fetch` (an `EventSource` cannot POST a form with its CSRF token).
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ def chat_stream(
             return
         html = templates.get_template("chat_answer.html").render(answer=answer, request=request,
                                                                  csrf_token=user.csrf_token)  # fmt: skip
-        yield _event("done", {"html": html})
+        # The history as it is now the answer is recorded (a plain POST /chat re-renders it with the page).
+        recent = templates.get_template("chat_history.html").render(history=history(runtime, user.actor))
+        yield _event("done", {"html": html, "history": recent})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -21,15 +21,21 @@ def markdown_html(text: str) -> str:
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+(?:\s*:?-{3,}:?\s*)?")
 _PIPES = re.compile(r"(?:\s*\|)+\s*")
+_BULLET = re.compile(r"^[ \t]*[-*+][ \t]+(?=\S)", re.M)
+"""A list item's marker at the start of a line (a bullet; numbered items read as text already)."""
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)
 
 
 def markdown_plain(text: str) -> str:
     """A Markdown excerpt (a snippet, possibly cut mid-table) as plain one-line text.
 
-    Drops `**`, link targets and table rules and separates table cells with " · ". The result is text, to be
-    HTML-escaped like any other.
+    Drops `**`, link targets, heading marks and table rules, separates table cells with " · " and shows list
+    bullets as "•" (the lines are joined, so a "- " would read as a dash). The result is text, to be HTML-escaped
+    like any other.
     """
     t = _LINK.sub(r"\1", text)
+    t = _BULLET.sub("• ", t)
+    t = _HEADING.sub("", t)
     t = _TABLE_RULE.sub(" ", t)
     t = t.replace("**", "").replace("__", "").replace("`", "")
     t = _PIPES.sub(" · ", t)

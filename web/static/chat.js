@@ -32,8 +32,11 @@
           const name = (block.match(/^event: (.*)$/m) || [])[1];
           const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "{}");
           if (name === "delta") text.textContent += data.text;  // text, never HTML: it is not checked yet
-          else if (name === "done") out.innerHTML = data.html;  // rendered and escaped by the server's template
-          else if (name === "error") text.textContent += " — " + data.message;
+          else if (name === "done") {  // both rendered and escaped by the server's templates
+            out.innerHTML = data.html;
+            const recent = document.querySelector("section.history");
+            if (recent && data.history) recent.outerHTML = data.history;
+          } else if (name === "error") text.textContent += " — " + data.message;
         }
       }
     } catch (err) {
