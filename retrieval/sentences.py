@@ -4,7 +4,14 @@ Used by the offline answer (it quotes the sentences closest to the question) and
 the best sentence comes). Markdown semantics matter here: a single line break inside a paragraph is a soft wrap,
 not a sentence end. Docs converted from PDFs or written with hard-wrapped lines break mid-sentence ("You can learn
 the voice commands that let you use" / "Bixby" / "in various situations."); splitting on every line quoted
-fragments. A new unit starts only at a blank line, a heading, a list item or a table row.
+fragments. A new unit starts only at a blank line, a heading, a list item or a table row, and after a label line
+(below) when the next line starts with a capital.
+
+PDF extractions also put each bold term, button and menu step on a line of its own, with the "›" between menu
+steps lost: "Settings / Picture / Picture Mode / Try Now / You can select the / Picture Mode / that provides …".
+A label line is a few capitalised words and no punctuation; after one, a capitalised line starts a sentence
+("Try Now" / "You can …"), a lower-case one goes on with it ("select" / "Sign In" / "to log in"). A unit made
+only of capitalised words is a run of labels, not a sentence, and answers nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,23 @@ _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 # Sentences about the page itself ("This page explains …") answer nothing; never extract them.
 _META = re.compile(r"^(this|the following) (page|article|section|guide)\b|^see also\b", re.I)
 MIN_CHARS = 25
+LABEL_WORDS = 5
+"""A line of at most this many capitalised words (no sentence punctuation) is a label: a button, a menu step."""
+_WORDS = re.compile(r"[^\W\d_][\w'’-]*|\d[\w.]*")
+_SENTENCE_PUNCTUATION = re.compile(r"[.!?:;,]\s*$")
+
+
+def _capitalised_only(text: str) -> bool:
+    """Whether every word of `text` starts with a capital or a digit (and there is a word)."""
+    words = _WORDS.findall(text)
+    return bool(words) and all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
+def _label(line: str) -> bool:
+    line = line.strip()
+    return (
+        len(_WORDS.findall(line)) <= LABEL_WORDS and not _SENTENCE_PUNCTUATION.search(line) and _capitalised_only(line)
+    )
 
 
 def _cells(line: str) -> list[str]:
@@ -57,15 +81,18 @@ def units(text: str) -> list[str]:
     """Paragraphs, headings, list items and table rows, each on one line (soft-wrapped lines joined)."""
     out: list[str] = []
     joining = False
+    previous = ""
     for line in text.split("\n"):
         if not line.strip():
             joining = False
             continue
-        if joining and not _BLOCK_START.match(line):
+        after_label = _label(previous) and line.lstrip()[:1].isupper()
+        if joining and not _BLOCK_START.match(line) and not after_label:
             out[-1] = f"{out[-1]} {line.strip()}"
         else:
             out.append(line.strip())
             joining = not line.lstrip().startswith("#")  # a heading is one line; text under it starts anew
+        previous = line
     return out
 
 
@@ -76,7 +103,7 @@ def sentences(text: str) -> list[tuple[int, str]]:
     for unit in units(tables_as_sentences(text, separate_rows=True)):
         for s in _SENTENCE.split(unit):
             s = _MARKER.sub("", s).strip()
-            if len(s) >= MIN_CHARS and not _META.match(s):
+            if len(s) >= MIN_CHARS and not _META.match(s) and not _capitalised_only(s):
                 out.append((j, s))
             j += 1
     return out

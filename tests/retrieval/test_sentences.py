@@ -47,6 +47,25 @@ def test_blocks_stay_apart() -> None:
     assert "**Express:** tracked by courier." in found, "list markers cut, bold kept whole"
 
 
+def test_a_menu_path_on_lines_of_its_own_is_not_glued_to_the_sentence_after_it() -> None:
+    text = (
+        "Settings\nPicture\nPicture Mode\nTry Now\nYou can select the\nPicture Mode\nthat provides the best viewing "
+        "experience.\nIf you are signed out of your Samsung account, select\nSign In\nto log in."
+    )
+    assert [s for _, s in sentences(text)] == [
+        "You can select the Picture Mode that provides the best viewing experience.",
+        "If you are signed out of your Samsung account, select Sign In to log in.",
+    ]
+    assert units(text)[:4] == ["Settings", "Picture", "Picture Mode", "Try Now"]  # kept as units, never quoted
+
+
+def test_capitalised_words_inside_wrapped_prose_do_not_split_it() -> None:
+    text = "Press the button on the Samsung\nSmart Remote to start, then go to the\nSamsung Account\nscreen."
+    assert units(text) == [
+        "Press the button on the Samsung Smart Remote to start, then go to the Samsung Account screen."
+    ]
+
+
 def test_offline_answer_on_the_smart_tv_manual_reads_as_prose(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
