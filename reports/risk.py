@@ -248,6 +248,17 @@ def flag_history(runtime: Runtime, account_id: int) -> list[Flag]:
         return _flags(session, rows)
 
 
+def flags_by_id(session: Session, ids: Sequence[int]) -> dict[int, Flag]:
+    """The stored flags with these ids, by id, read like every other list (quoted topics under their titles now).
+
+    For callers that cut their own page of flags in SQL (the account timeline) and load only the rows it shows.
+    """
+    if not ids:
+        return {}
+    rows = session.exec(select(RiskFlag).where(col(RiskFlag.id).in_(ids))).all()
+    return {f.id: f for f in _flags(session, rows)}
+
+
 def mark_alerted(runtime: Runtime, flag_id: int, at: datetime) -> None:
     """Record that the flag's alert went out (the ledger in `Delivery` is the source of truth for retries)."""
     with Session(runtime.engine) as session:

@@ -1,12 +1,20 @@
 """One account's history in time order, newest first, so an account manager reads it before a call.
 
 What the account asked (with what staff answered), what the chat was asked about it, and what writers and
-re-clustering did to the topics its questions are in.
+re-clustering did to the topics its questions are in, and when a risk flag on it was raised and cleared.
 
-Each kind of entry is a `_Source`: a query giving the (when, id) of every entry of that kind for an account, and a
+Each kind of entry is a `_Source`: queries giving the (when, id) of every entry of that kind for an account, and a
 loader that turns one page's ids into entries. The page is cut in SQL, over a UNION ALL of those small key queries
 ordered by time, so an account with thousands of questions reads only the rows it shows; the counts per kind come
-from the same union in one grouped query. Account briefs and flags, when they exist, join as two more sources.
+from the same union in one grouped query.
+
+A risk flag (`reports.risk`) gives up to two entries of kind "flags": raised at its `raised_at`, cleared at its
+`cleared_at` once it is. Both come from the same row, so their refs encode which one: `2 * id` the raise,
+`2 * id + 1` the clear; they page with the rest like any other key. Their text is read as every flag reader reads it
+(`reports.risk.flags_by_id`, `evidence_line`), a renamed topic under its current title.
+
+Account briefs are made on demand from the current data and not stored, so they have no date to sit at: the page
+links the current brief instead.
 
 Which topic changes belong to an account: the events (status, rename, merge, split, retire) on a topic that holds
 one of the account's questions now, whether the topic was acted on or received the result (a merge into it, a split
@@ -25,8 +33,9 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, literal, union_all
 from sqlmodel import Session, col, func, or_, select
 
-from core.models import Account, ChatTurn, Question, Topic, TopicEvent
+from core.models import Account, ChatTurn, Question, RiskFlag, Topic, TopicEvent
 from core.runtime import Runtime
+from reports.risk import evidence_line, flags_by_id
 from usecases.paging import PAGE_SIZE, paging
 from usecases.permissions import Actor, Permission, require
 
@@ -68,7 +77,7 @@ class _Source:
     """One entry's badge ("topic change")."""
     plural: str
     """What the empty state says there is none of ("topic changes")."""
-    keys: Callable[[int], Select[Any]]
+    keys: Callable[[int], tuple[Select[Any], ...]]
     """(at, kind, ref) of every entry of this kind for an account: cheap columns only, ordered and cut later."""
     load: Callable[[Session, int, Sequence[int]], dict[int, TimelineEntry]]
     """The entries behind one page's refs, by ref."""
@@ -82,23 +91,41 @@ def _held_topics(account_id: int) -> Select[Any]:
     )
 
 
-def _question_keys(account_id: int) -> Select[Any]:
-    return select(
-        col(Question.created_at).label("at"), literal("question").label("kind"), col(Question.id).label("ref")
-    ).where(Question.account_id == account_id)
+def _question_keys(account_id: int) -> tuple[Select[Any], ...]:
+    return (
+        select(
+            col(Question.created_at).label("at"), literal("question").label("kind"), col(Question.id).label("ref")
+        ).where(Question.account_id == account_id),
+    )
 
 
-def _chat_keys(account_id: int) -> Select[Any]:
-    return select(
-        col(ChatTurn.asked_at).label("at"), literal("chat").label("kind"), col(ChatTurn.id).label("ref")
-    ).where(ChatTurn.account_id == account_id)
+def _chat_keys(account_id: int) -> tuple[Select[Any], ...]:
+    return (
+        select(col(ChatTurn.asked_at).label("at"), literal("chat").label("kind"), col(ChatTurn.id).label("ref")).where(
+            ChatTurn.account_id == account_id
+        ),
+    )
 
 
-def _topic_keys(account_id: int) -> Select[Any]:
+def _topic_keys(account_id: int) -> tuple[Select[Any], ...]:
     held = _held_topics(account_id)
-    return select(
-        col(TopicEvent.at).label("at"), literal("topic").label("kind"), col(TopicEvent.id).label("ref")
-    ).where(or_(col(TopicEvent.topic_id).in_(held), col(TopicEvent.other_topic_id).in_(held)))
+    return (
+        select(col(TopicEvent.at).label("at"), literal("topic").label("kind"), col(TopicEvent.id).label("ref")).where(
+            or_(col(TopicEvent.topic_id).in_(held), col(TopicEvent.other_topic_id).in_(held))
+        ),
+    )
+
+
+def _flag_keys(account_id: int) -> tuple[Select[Any], ...]:
+    """Each flag's raise (ref `2 * id`) and, once cleared, its clear (ref `2 * id + 1`)."""
+    kind = literal("flags").label("kind")
+    raised = select(col(RiskFlag.raised_at).label("at"), kind, (col(RiskFlag.id) * 2).label("ref")).where(
+        RiskFlag.account_id == account_id
+    )
+    cleared = select(col(RiskFlag.cleared_at).label("at"), kind, (col(RiskFlag.id) * 2 + 1).label("ref")).where(
+        RiskFlag.account_id == account_id, col(RiskFlag.cleared_at).is_not(None)
+    )
+    return raised, cleared
 
 
 def _short(text: str | None) -> str:
@@ -187,6 +214,25 @@ def _load_topic_events(session: Session, account_id: int, refs: Sequence[int]) -
     return out
 
 
+def _load_flags(session: Session, account_id: int, refs: Sequence[int]) -> dict[int, TimelineEntry]:
+    flags = flags_by_id(session, sorted({ref // 2 for ref in refs}))
+    out = {}
+    for ref in refs:
+        f = flags.get(ref // 2)
+        if f is None:
+            continue
+        links = [Link("account brief", f"/accounts/{account_id}/brief"), Link("all risk flags", "/flags")]
+        if ref % 2 and f.cleared_at is not None:
+            raised = f"raised {f.raised_at:%Y-%m-%d %H:%M}"
+            out[ref] = TimelineEntry(f.cleared_at, "flags", f"Flag cleared: {f.title}", evidence_line(f),
+                                     links=links, note=f"{raised} · the condition no longer held")  # fmt: skip
+        elif not ref % 2:
+            state = f"cleared {f.cleared_at:%Y-%m-%d %H:%M}" if f.cleared_at else "still open"
+            out[ref] = TimelineEntry(f.raised_at, "flags", f"Flag raised: {f.title}", evidence_line(f),
+                                     links=links, note=f"severity {f.severity:.1f} · {state}")  # fmt: skip
+    return out
+
+
 _CITATION = re.compile(r"\s?\[\d{1,2}\]")
 """An answer's [n] markers point at citations this page does not show."""
 _ACTORS = {"writer": "by a writer", "recluster": "by re-clustering"}
@@ -224,6 +270,7 @@ SOURCES: tuple[_Source, ...] = (
     _Source("question", "Questions", "question", "questions", _question_keys, _load_questions),
     _Source("chat", "Chat", "chat", "chat questions", _chat_keys, _load_chat),
     _Source("topic", "Topic changes", "topic change", "topic changes", _topic_keys, _load_topic_events),
+    _Source("flags", "Risk flags", "flag", "risk flags", _flag_keys, _load_flags),
 )
 KINDS = tuple(s.kind for s in SOURCES)
 _BY_KIND = {s.kind: s for s in SOURCES}
@@ -265,7 +312,7 @@ def timeline_page(
         account = session.get(Account, account_id)
         if account is None:
             return None
-        keys = union_all(*(s.keys(account_id) for s in SOURCES)).subquery()
+        keys = union_all(*(q for s in SOURCES for q in s.keys(account_id))).subquery()
         counts = {k: 0 for k in KINDS} | dict(
             session.exec(select(keys.c.kind, func.count()).group_by(keys.c.kind)).all()  # type: ignore[arg-type]
         )
