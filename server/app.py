@@ -20,6 +20,7 @@ from server.access_log import AccessLog
 from usecases.health import check_health
 from usecases.jobs import Scheduler, default_jobs
 from web import STATIC_DIR
+from web.admin import router as admin_pages
 from web.briefs import router as brief_pages
 from web.chat import router as chat_router
 from web.errors import EXCEPTION_HANDLERS
@@ -89,6 +90,7 @@ def create_app(runtime: Runtime, run_jobs: bool = False) -> FastAPI:
     app.include_router(brief_pages)
     app.include_router(flag_pages)
     app.include_router(job_pages)
+    app.include_router(admin_pages)
     app.include_router(web_router)
     app.include_router(tickets_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

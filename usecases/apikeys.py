@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from core.models import ApiKey
 from core.runtime import Runtime
+from usecases.permissions import Actor, Permission, require
 
 KEY_PREFIX = "dg_"
 SHOWN_PREFIX_CHARS = 10
@@ -133,6 +134,24 @@ def revoke_key(runtime: Runtime, id_or_prefix: str) -> KeyInfo:
             session.add(row)
             session.commit()
     return next(k for k in list_keys(runtime) if k.id == row.id)
+
+
+def list_keys_as(runtime: Runtime, actor: Actor) -> list[KeyInfo]:
+    """`list_keys` for someone who must hold `MANAGE_KEYS` (the API keys page)."""
+    require(actor, Permission.MANAGE_KEYS)
+    return list_keys(runtime)
+
+
+def create_key_as(runtime: Runtime, actor: Actor, scopes: list[str], name: str = "") -> CreatedKey:
+    """`create_key` for someone who must hold `MANAGE_KEYS`; a bad scope or none raises ValueError."""
+    require(actor, Permission.MANAGE_KEYS)
+    return create_key(runtime, scopes, name=name.strip()[:200])
+
+
+def revoke_key_as(runtime: Runtime, actor: Actor, key_id: int) -> KeyInfo:
+    """`revoke_key` by id for someone who must hold `MANAGE_KEYS`; an unknown id raises LookupError."""
+    require(actor, Permission.MANAGE_KEYS)
+    return revoke_key(runtime, str(key_id))
 
 
 def _iso(value: datetime | None) -> str | None:

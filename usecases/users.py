@@ -108,6 +108,8 @@ def disable_user(runtime: Runtime, actor: Actor, name: str) -> UserInfo:
         user = session.exec(select(User).where(User.name == name)).first()
         if user is None:
             raise LookupError(f"no user named {name!r}")
+        if actor.kind == "user" and actor.user_id == user.id:
+            raise UserError("you cannot disable yourself: another admin has to (or `docgap users disable`)")
         user.disabled_at = user.disabled_at or runtime.clock()
         for s in session.exec(select(LoginSession).where(LoginSession.user_id == user.id)).all():
             session.delete(s)

@@ -48,6 +48,8 @@ BACK = [
     ("/briefs", "/briefs/executive", "Back to the executive brief"),
     ("/flags", "/flags", "Back to the risk flags"),
     ("/tickets", "/", "Back to the gap board"),
+    ("/users", "/users", "Back to the users"),
+    ("/keys", "/keys", "Back to the API keys"),
 ]
 """Where a failed page's link leads back to: the list the missing thing would have been found in."""
 

@@ -56,6 +56,8 @@ def render(request: Request, name: str, runtime: Any, status_code: int = 200, **
     context["csrf_token"] = user.csrf_token if user else ""
     context["may_write_topics"] = bool(user and user.actor.may(Permission.WRITE_TOPICS))
     context["may_run_jobs"] = bool(user and user.actor.may(Permission.RUN_JOBS))
+    context["may_manage_users"] = bool(user and user.actor.may(Permission.MANAGE_USERS))
+    context["may_manage_keys"] = bool(user and user.actor.may(Permission.MANAGE_KEYS))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

@@ -9,18 +9,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from itertools import count
 
 import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from core.models import Account, ChatTurn, DocTicket, Document, LoginSession, Report, TicketExport, Topic
+from core.models import (
+    Account,
+    ApiKey,
+    ChatTurn,
+    DocTicket,
+    Document,
+    LoginSession,
+    Report,
+    TicketExport,
+    Topic,
+    User,
+)
 from core.runtime import Runtime
 from server.app import create_app
 from tests.conftest import WEB_USERS, LiveServer, logged_in
 from usecases.answers import ask
+from usecases.apikeys import create_key
 from usecases.permissions import OPERATOR
 from usecases.tickets import create_ticket
+from usecases.users import create_user
 
 ROLES = tuple(WEB_USERS)
 PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/webhooks/slack/events"}
@@ -156,6 +170,41 @@ def _split_case(ids: Ids) -> tuple[str, dict[str, object]]:
     return f"/topics/{ids.fresh_topic()}/split", {"label": "split by the matrix"}
 
 
+_serial = count(1)
+"""Numbers for the users and keys the admin pages' cases create (each case's request runs once per role × token)."""
+
+
+def _new_user_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return "/users", {"name": f"matrix-user-{next(_serial)}", "role": "docs_writer", "password": "matrix-password-01"}
+
+
+def _disable_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    name = f"matrix-target-{next(_serial)}"
+    create_user(ids.runtime, OPERATOR, name, "account_manager", "matrix-password-02")
+    return "/users/disable", {"name": name}
+
+
+def _users(rt: Runtime, url: str) -> tuple[int, int]:
+    """(users, disabled users)."""
+    with Session(rt.engine) as s:
+        return _count(rt, User), len(s.exec(select(User.id).where(col(User.disabled_at).is_not(None))).all())
+
+
+def _keys(rt: Runtime, url: str) -> int:
+    return _count(rt, ApiKey)
+
+
+def _revoke_case(ids: Ids) -> tuple[str, dict[str, object]]:
+    return f"/keys/{create_key(ids.runtime, ['answers:read'], name='matrix').id}/revoke", {}
+
+
+def _revoked(rt: Runtime, url: str) -> object:
+    with Session(rt.engine) as s:
+        key = s.get(ApiKey, int(url.split("/")[2]))
+        assert key is not None
+        return key.revoked_at
+
+
 CASES = [
     Case("GET", "/", EVERYONE, lambda ids: ("/?view=all", {})),
     Case("GET", "/topics/{topic_id}", EVERYONE, lambda ids: (f"/topics/{ids.topic}", {})),
@@ -171,6 +220,8 @@ CASES = [
     Case("GET", "/briefs/executive.pdf", EVERYONE, lambda ids: ("/briefs/executive.pdf", {})),
     Case("GET", "/flags", EVERYONE, lambda ids: ("/flags", {})),
     Case("GET", "/jobs", {"admin"}, lambda ids: ("/jobs", {})),
+    Case("GET", "/users", {"admin"}, lambda ids: ("/users", {})),
+    Case("GET", "/keys", {"admin"}, lambda ids: ("/keys", {})),
     Case("GET", "/kb/{url:path}", EVERYONE, lambda ids: (f"/kb/{ids.doc}", {})),
     Case("GET", "/reports", EVERYONE, lambda ids: ("/reports", {})),
     Case("GET", "/reports/weekly/latest", EVERYONE, lambda ids: ("/reports/weekly/latest", {})),
@@ -230,6 +281,18 @@ CASES = [
         303,
         "/jobs?started=",
     ),
+    Case("POST", "/users", {"admin"}, _new_user_case, _users, 303, "/users?created=matrix-user-"),
+    Case("POST", "/users/disable", {"admin"}, _disable_case, _users, 303, "/users?disabled=matrix-target-"),
+    Case(
+        "POST",
+        "/keys",
+        {"admin"},
+        lambda ids: ("/keys", {"name": "matrix", "scopes": ["answers:read"]}),
+        _keys,
+        200,
+        'class="secret" id="new-key">dg_',
+    ),
+    Case("POST", "/keys/{key_id}/revoke", {"admin"}, _revoke_case, _revoked, 303, "/keys?revoked="),
 ]
 
 
