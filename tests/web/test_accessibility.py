@@ -285,8 +285,13 @@ EMPTY = {
 }
 """Each page of the matrix on an instance with nothing in it: (the sentence that says so, what it says to do).
 The account pages are seen for an account imported from the CRM that has asked nothing yet."""
-ADMIN_ONLY = {"/jobs": (r"No jobs scheduled", r"docgap worker")}
+ADMIN_ONLY = {
+    "/jobs": (r"No jobs scheduled", r"docgap worker"),
+    "/keys": (r"No API keys yet", r"docgap keys create"),
+}
 """Empty states of the pages only admins open (others get 403)."""
+NEVER_EMPTY = {"/users"}
+"""Pages with no empty state: the admin reading the users page is a user."""
 NO_SUCH = {"/topics/{topic_id}", "/topics/{topic_id}/evidence", "/kb/{url:path}", "/reports/weekly/{week}"}
 """Pages of one topic, doc or week: an empty instance has none to show (404)."""
 
@@ -334,7 +339,7 @@ def new_account(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[
 
 
 def test_every_page_of_the_matrix_has_an_empty_state() -> None:
-    assert {c.path for c in PAGES} == set(EMPTY) | set(ADMIN_ONLY) | NO_SUCH
+    assert {c.path for c in PAGES} == set(EMPTY) | set(ADMIN_ONLY) | NO_SUCH | NEVER_EMPTY
 
 
 def assert_says_nothing_yet(pg: Page, path: str, role: str) -> None:
